@@ -1,0 +1,109 @@
+"""`villagebot`: the command line. Each subcommand loads the config once and fails there, clearly."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from bot.config import ConfigError, TownConfig, example_town_text, load_config
+from handlers.parsing import ROLES, MessageContext, MessageParser, Role, Vocabulary
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="villagebot", description="乡镇疫情防控群聊机器人 (township epidemic bot)")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_config(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--config", help="town config file (default: ./town.toml, else the example town)")
+        return sub
+
+    run = with_config(commands.add_parser("run", help="run the bot on every configured platform"))
+    run.set_defaults(handler=_run)
+
+    parse = with_config(commands.add_parser("parse", help="show what the bot understands from a message"))
+    parse.add_argument("--village", help="the village the group is bound to")
+    parse.add_argument("--role", choices=ROLES, default="head", help="who wrote it (default: head)")
+    parse.add_argument("--jsonl", action="store_true", help='batch: one {"text","village","role"} per line')
+    parse.set_defaults(handler=_parse)
+
+    report = with_config(commands.add_parser("report", help="the town's report for a day"))
+    report.add_argument("--date", help="YYYY-MM-DD (default: today in the town's time zone)")
+    report.add_argument("--format", choices=("text", "json", "xlsx"), default="text")
+    report.add_argument("--output", help="write to this file instead of standard output")
+    report.set_defaults(handler=_report)
+
+    example = commands.add_parser("example-config", help="print the example town's config")
+    example.set_defaults(handler=lambda args, config: _print(example_town_text()))
+    return root
+
+
+def _print(text: str) -> int:
+    sys.stdout.write(text)
+    return 0
+
+
+def _parse(args: argparse.Namespace, config: TownConfig) -> int:
+    parser = MessageParser(Vocabulary.from_config(config))
+    out = sys.stdout
+    if args.jsonl:
+        return _parse_batch(parser, sys.stdin, out)
+    text = sys.stdin.read()
+    result = parser.parse(text.strip("\r\n"), MessageContext(village=args.village, role=args.role))
+    out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+    return 0
+
+
+def _parse_batch(parser: MessageParser, lines: TextIO, out: TextIO) -> int:
+    """One result line per input line, in order; a bad line gets an error object, not a crash."""
+    dumps, loads = json.dumps, json.loads
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = loads(line)
+            role: Any = item.get("role") or "head"
+            if role not in ROLES:
+                raise ValueError(f"role must be one of {', '.join(ROLES)}")
+            ctx = MessageContext(village=item.get("village"), role=_role(role))
+            result = parser.parse(str(item["text"]), ctx).to_json()
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            result = {"kind": "none", "error": f"line {number}: {exc}"}
+        out.write(dumps(result, ensure_ascii=False) + "\n")
+    return 0
+
+
+def _role(value: str) -> Role:
+    for role in ROLES:
+        if role == value:
+            return role
+    raise ValueError(value)
+
+
+def _run(args: argparse.Namespace, config: TownConfig) -> int:
+    from bot.app import run_bot
+
+    return run_bot(config)
+
+
+def _report(args: argparse.Namespace, config: TownConfig) -> int:
+    from bot.report_command import write_report
+
+    return write_report(config, date=args.date, fmt=args.format, output=args.output)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    try:
+        config = load_config(getattr(args, "config", None))
+    except ConfigError as exc:
+        print(f"villagebot: config error: {exc}", file=sys.stderr)
+        return 2
+    code: int = args.handler(args, config)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,340 @@
+"""The town's configuration: one TOML file validated into typed models at start.
+
+A bad config must stop the bot before anything starts, with one message that a town clerk can act
+on: the file, the key (and its line where we can find it) and what to write instead. That is why
+validation errors are re-worded here rather than shown as pydantic prints them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+PLATFORMS = ("telegram", "wechat", "console")
+EXAMPLE_TOWN = "example_town.toml"
+DEFAULT_CONFIG_NAME = "town.toml"
+DATABASE_URL_ENV = "VILLAGEBOT_DATABASE_URL"
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; the message says where and what to write instead."""
+
+
+def _parse_clock(value: Any) -> dt.time:
+    if isinstance(value, dt.time):
+        return value.replace(tzinfo=None)
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d{1,2})[:：](\d{2})\s*", value)
+        if match and int(match[1]) < 24 and int(match[2]) < 60:
+            return dt.time(int(match[1]), int(match[2]))
+    raise ValueError(f'{value!r} is not a time of day; write it as "HH:MM", for example "08:00"')
+
+
+def _parse_chat(value: Any) -> str:
+    if isinstance(value, str):
+        platform, sep, ident = value.partition(":")
+        if sep and platform in PLATFORMS and ident.strip():
+            return value
+    raise ValueError(
+        f"{value!r} is not a chat; write it as platform:id with platform one of "
+        f"{', '.join(PLATFORMS)}, for example \"telegram:-1001000000111\""
+    )
+
+
+ClockTime = Annotated[dt.time, BeforeValidator(_parse_clock)]
+ChatRef = Annotated[str, BeforeValidator(_parse_chat)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class TownSection(_Section):
+    name: str = Field(min_length=1)
+    timezone: str = "Asia/Shanghai"
+    database: str = "sqlite:///villagebot.db"
+    leaders_chat: ChatRef | None = None
+    campaign_start: dt.date | None = None
+    key_areas: list[str] = Field(default_factory=lambda: ["湖北", "武汉", "重点地区", "疫区"])
+    bot_names: list[str] = Field(default_factory=lambda: ["防控助手"])
+
+    @model_validator(mode="after")
+    def _known_timezone(self) -> TownSection:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"timezone {self.timezone!r} is not a known time zone; write an IANA name such as "
+                '"Asia/Shanghai"'
+            ) from None
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class ScheduleSection(_Section):
+    remind: ClockTime = dt.time(8, 0)
+    chase: ClockTime = dt.time(15, 0)
+    deadline: ClockTime = dt.time(17, 0)
+
+    @model_validator(mode="after")
+    def _in_order(self) -> ScheduleSection:
+        if not self.remind < self.chase < self.deadline:
+            raise ValueError("the times must come in the order remind < chase < deadline")
+        return self
+
+
+class FieldSpec(_Section):
+    """One figure of the daily report. Ids are stable; labels and keywords are the town's words."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = Field(min_length=1)
+    keywords: list[str] = Field(min_length=1)
+    units: list[str] = Field(default_factory=list)
+    required: bool = False
+    min: int = 0
+    max: int = 100000
+    warn_below: int | None = None
+    at_most: str | None = None  # id of a field this one may not exceed (其中…)
+
+    @model_validator(mode="after")
+    def _range(self) -> FieldSpec:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is larger than max {self.max}")
+        return self
+
+
+class VillageSpec(_Section):
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    chats: list[ChatRef] = Field(default_factory=list)
+    heads: list[ChatRef] = Field(default_factory=list)  # platform:user ids of the village heads
+
+
+class CheckpointSpec(_Section):
+    name: str = Field(min_length=1)
+    village: str | None = None
+    chats: list[ChatRef] = Field(default_factory=list)
+    staff: list[ChatRef] = Field(default_factory=list)
+
+
+class AdminSpec(_Section):
+    name: str = Field(min_length=1)
+    ids: list[ChatRef] = Field(min_length=1)
+
+
+class TelegramSection(_Section):
+    token_env: str = "TELEGRAM_BOT_TOKEN"
+    base_url: str | None = None
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret_env: str = "TELEGRAM_WEBHOOK_SECRET"
+
+
+class WechatSection(_Section):
+    endpoint: str | None = None
+    token_env: str = "WECHATY_PUPPET_SERVICE_TOKEN"
+
+
+class ScheduledNoticeSpec(_Section):
+    at: ClockTime
+    text: str = Field(min_length=1)
+    villages: list[str] = Field(default_factory=list)
+
+
+class PrivacySection(_Section):
+    observation_days: int = Field(default=14, ge=1, le=60)
+    retention_days: int = Field(default=30, ge=0, le=3650)
+
+
+class TownConfig(_Section):
+    source: str = Field(default="<memory>", exclude=True)
+    town: TownSection
+    schedule: ScheduleSection = Field(default_factory=ScheduleSection)
+    villages: list[VillageSpec] = Field(alias="village", min_length=1)
+    checkpoints: list[CheckpointSpec] = Field(alias="checkpoint", default_factory=list)
+    admins: list[AdminSpec] = Field(alias="admin", default_factory=list)
+    fields: list[FieldSpec] = Field(alias="field", default_factory=list)
+    notices: list[ScheduledNoticeSpec] = Field(alias="notice", default_factory=list)
+    telegram: TelegramSection | None = None
+    wechat: WechatSection | None = None
+    privacy: PrivacySection = Field(default_factory=PrivacySection)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TownConfig:
+        _no_repeats("village", (n for v in self.villages for n in (v.name, *v.aliases)))
+        _no_repeats("checkpoint", (c.name for c in self.checkpoints))
+        _no_repeats("field id", (f.id for f in self.fields))
+        village_names = {v.name for v in self.villages}
+        for cp in self.checkpoints:
+            if cp.village is not None and cp.village not in village_names:
+                raise ValueError(
+                    f"checkpoint {cp.name!r} names village {cp.village!r}, which is not a [[village]]; "
+                    f"write one of {', '.join(sorted(village_names))}"
+                )
+        owners: dict[str, str] = {}
+        for owner, chats in [(v.name, v.chats) for v in self.villages] + [
+            (c.name, c.chats) for c in self.checkpoints
+        ]:
+            for chat in chats:
+                if chat in owners and owners[chat] != owner:
+                    raise ValueError(
+                        f"chat {chat!r} is bound to both {owners[chat]!r} and {owner!r}; "
+                        "a group belongs to one village or checkpoint"
+                    )
+                owners[chat] = owner
+        field_ids = {f.id for f in self.fields}
+        for spec in self.fields:
+            if spec.at_most is not None and spec.at_most not in field_ids:
+                raise ValueError(f"field {spec.id!r} has at_most = {spec.at_most!r}, which is not a field id")
+        for notice in self.notices:
+            unknown = [name for name in notice.villages if name not in village_names]
+            if unknown:
+                raise ValueError(f"[[notice]] names unknown villages {unknown}; write names of [[village]]")
+        return self
+
+    @property
+    def report_fields(self) -> list[FieldSpec]:
+        """The daily template: the town's own fields, or the example town's when it has none."""
+        return self.fields or list(default_fields())
+
+    @property
+    def database_url(self) -> str:
+        return os.environ.get(DATABASE_URL_ENV) or self.town.database
+
+    def village(self, name: str) -> VillageSpec | None:
+        return next((v for v in self.villages if v.name == name), None)
+
+
+def _no_repeats(what: str, names: Iterable[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{what} {name!r} is named twice; each name may appear once")
+        seen.add(name)
+
+
+def load_config(path: str | Path | None = None) -> TownConfig:
+    """Load the config named on the command line, else ./town.toml, else the shipped example town."""
+    if path is None:
+        local = Path(DEFAULT_CONFIG_NAME)
+        if local.is_file():
+            return _load_file(local)
+        return example_town()
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(
+            f"{path}: no such config file. Create it (copy the example with `villagebot example-config "
+            f"> {path}`) or leave out --config to use the example town."
+        )
+    return _load_file(path)
+
+
+@cache
+def example_town() -> TownConfig:
+    return parse_config(example_town_text(), EXAMPLE_TOWN)
+
+
+def example_town_text() -> str:
+    return resources.files("bot").joinpath(EXAMPLE_TOWN).read_text(encoding="utf-8")
+
+
+def default_fields() -> tuple[FieldSpec, ...]:
+    return tuple(example_town().fields)
+
+
+def _load_file(path: Path) -> TownConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc}); save it as UTF-8 text") from None
+    return parse_config(text, str(path))
+
+
+def parse_config(text: str, source: str) -> TownConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}. Check the quotes and brackets on that line.") from None
+    try:
+        config = TownConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = [_describe(error, text, data) for error in exc.errors()]
+        raise ConfigError(f"{source}: " + "\n  ".join(lines)) from None
+    return config.model_copy(update={"source": source})
+
+
+_SECTION_NAMES = {"village", "checkpoint", "admin", "field", "notice"}
+
+
+def _describe(error: Any, text: str, data: dict[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    where = _location(loc)
+    key = next((str(part) for part in reversed(loc) if isinstance(part, str)), None)
+    line = _line_of(text, key) if key else None
+    at = f" (line {line})" if line else ""
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
+        return f"unknown key {where}{at}{hint}"
+    if kind == "missing":
+        return f"missing key {where}: add it"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    value = error.get("input")
+    shown = f" = {value!r}" if not isinstance(value, dict | list) else ""
+    return f"{where}{shown}{at}: {message}" if where else f"{message}{at}"
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts[-1] = f"{parts[-1]}[{part + 1}]" if parts else f"[{part + 1}]"
+        elif part in _SECTION_NAMES and not parts:
+            parts.append(f"[[{part}]]")
+        else:
+            parts.append(str(part))
+    return ".".join(parts)
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] = TownConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = next(
+            (f for name, f in model.model_fields.items() if part in (name, f.alias)),
+            None,
+        )
+        if field is None:
+            return []
+        annotation = field.annotation
+        inner = getattr(annotation, "__args__", (annotation,))
+        nested = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if nested is None:
+            return []
+        model = nested
+    return sorted(
+        (f.alias or name) for name, f in model.model_fields.items() if not f.exclude
+    )
+
+
+def _line_of(text: str, key: str) -> int | None:
+    pattern = re.compile(rf"^\s*(?:\[\[?\s*)?{re.escape(key)}\s*(?:=|\]\]?)", re.MULTILINE)
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+

@@ -1,0 +1,85 @@
+"""A checkpoint registration (登记): one vehicle or walk-in party, its people and their readings."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .normalize import NUMBER, to_number
+from .result import ParseResult
+from .vocabulary import Vocabulary
+
+FEVER_AT = 37.3
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+PLATE = re.compile(
+    rf"([{_PROVINCES}])\s*([A-Za-z])\s*[·.\-]?\s*([A-Za-z0-9]{{5,6}})(?![A-Za-z0-9])"
+)
+_PERSONS = re.compile(rf"(其中)?\s*(?<![0-9.])({NUMBER})\s*(?:人|名|位)(?!员)")
+_READING = re.compile(
+    r"(?<![0-9.])(3[4-9]|4[0-3])(\.[0-9])?\s*(°C|℃|度)?(?![0-9.])"
+)
+_PLACE = r"[\u4e00-\u9fffA-Za-z0-9()]{1,20}?"
+_PLACE_END = r"(?=\s|$|[,;。、/]|去|到|前往|回|返回|返乡|来)"
+_ORIGINS = (
+    re.compile(rf"来自\s*({_PLACE}){_PLACE_END}"),
+    re.compile(rf"从\s*({_PLACE}){_PLACE_END}"),
+    re.compile(r"(?:^|\s)([\u4e00-\u9fff]{1,12}?)(?:返回|返乡|回来|来)(?=\s|$|[,;。])"),
+)
+_DESTINATIONS = (
+    re.compile(rf"(?:去|到|前往|往)\s*({_PLACE})(?=\s|$|[,;。、/])"),
+    re.compile(rf"(?<!返)回(?!来)\s*({_PLACE})(?=\s|$|[,;。、/])"),
+)
+
+
+def normalise_plate(match: re.Match[str]) -> str:
+    return f"{match[1]}{match[2]}{match[3]}".upper()
+
+
+def parse_checkpoint(body: str, vocab: Vocabulary) -> ParseResult | None:
+    """Fields of a registration; None when the message has no plate, no count and no reading."""
+    plate_match = PLATE.search(body)
+    plate = normalise_plate(plate_match) if plate_match else None
+    rest = body[: plate_match.start()] + " " + body[plate_match.end() :] if plate_match else body
+    temperatures = _readings(rest)
+    counts = [
+        to_number(m[2]) for m in _PERSONS.finditer(rest) if not m[1]
+    ]
+    persons_given = [int(c) for c in counts if isinstance(c, int | float)]
+    if plate is None and not persons_given and not temperatures:
+        return None
+    persons = sum(persons_given) if persons_given else (len(temperatures) or None)
+    origin = _first_place(_ORIGINS, rest)
+    destination = _first_place(_DESTINATIONS, rest)
+    if destination is not None:
+        named = vocab.village_re.search(destination)
+        if named:
+            destination = vocab.village_names[named.group()]
+    fields: dict[str, Any] = {
+        "plate": plate,
+        "persons": persons,
+        "temperatures": temperatures,
+        "origin": origin,
+        "destination": destination,
+        "fever": any(t >= FEVER_AT for t in temperatures),
+        "key_area": vocab.is_key_area(origin),
+    }
+    return ParseResult(kind="checkpoint", fields=fields)
+
+
+def _readings(text: str) -> list[float]:
+    readings = []
+    for match in _READING.finditer(text):
+        if match[2] is None and match[3] is None:
+            continue  # a bare 36 or 40 is a count, an age or a plate part; a reading has a decimal or °
+        value = float(match[1] + (match[2] or ""))
+        if 34.0 <= value <= 43.0:
+            readings.append(value)
+    return readings
+
+
+def _first_place(patterns: tuple[re.Pattern[str], ...], text: str) -> str | None:
+    for pattern in patterns:
+        match = pattern.search(text)
+        if match:
+            return match[1]
+    return None

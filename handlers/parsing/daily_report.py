@@ -1,0 +1,159 @@
+"""The village's daily figures (日报), however a village head happens to type them.
+
+Each field keyword owns the text up to the next keyword; its value is the first number in that
+stretch, before the clause ends, with a plausible unit. That one rule covers "排查：86户",
+"排查了80户", "居家观察应为13人" and "排查 98 户" alike, and leaves dates, list numbers and phone
+numbers that follow no keyword alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .. import texts
+from .normalize import CLAUSE_BREAK, CN_DIGITS, to_number
+from .result import MessageContext, ParseResult, Problem
+from .vocabulary import Vocabulary
+
+# Words that make a sentence about the future: a plan, not today's figures.
+_PLAN_WORDS = re.compile(r"明天|明日|后天|计划|准备|将|打算|下周")
+_NEGATION_BEFORE = re.compile(r"(?:无|没有|未发现|未有|暂无)(?:新增|新|任何|发现)?\s*$")
+_ZERO_AFTER = re.compile(r"^[\s:=]*(?:无|没有|未发现|暂无)")
+# Filler that may stand between a bare Chinese numeral and a keyword: "发热零", "发热:无".
+_NUMERAL_LEAD = re.compile(r"^[\s:=]*$|(?:为|是|共|计|了|有)\s*$")
+_MAX_FILLER = 8
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    value: int | float
+    from_number: bool  # False when it only came from 无/没有 (no digit or numeral was written)
+
+
+@dataclass(frozen=True)
+class Extraction:
+    values: dict[str, FieldValue]
+    first_keyword_at: int | None
+
+
+def _clause(text: str, start: int, end: int) -> str:
+    stretch = text[start:end]
+    for index, char in enumerate(stretch):
+        if char in CLAUSE_BREAK:
+            return stretch[:index]
+    return stretch
+
+
+def _first_value(clause: str, value_re: re.Pattern[str]) -> re.Match[str] | None:
+    for match in value_re.finditer(clause):
+        filler = clause[: match.start()]
+        if len(filler.strip()) > _MAX_FILLER:
+            return None
+        token, unit = match["num"], match["unit"]
+        if token[0] in CN_DIGITS:
+            followed_by = clause[match.end() :][:1]
+            if unit is None and (followed_by not in ("", " ", ")") or not _NUMERAL_LEAD.search(filler)):
+                continue  # 一 in 一共, 统一: part of a word, not a number
+        if to_number(token) is not None:
+            return match
+    return None
+
+
+def _value_before(text: str, start: int, taken: set[int], vocab: Vocabulary) -> re.Match[str] | None:
+    """ "其中1人来自武汉": a count just before the keyword, in the same clause, that no field took."""
+    clause_start = max((text.rfind(c, 0, start) for c in CLAUSE_BREAK), default=-1) + 1
+    match = vocab.value_before_re.search(text, clause_start, start)
+    if match is None or match.start() in taken or match["unit"] is None:
+        return None
+    return match if to_number(match["num"]) is not None else None
+
+
+def extract_fields(text: str, vocab: Vocabulary) -> Extraction:
+    """Every field that has a value in the text; the first value of a field wins."""
+    matches = list(vocab.keyword_re.finditer(text))
+    values: dict[str, FieldValue] = {}
+    taken: set[int] = set()  # where the numbers that a field took start
+    unvalued: list[tuple[str, int]] = []
+    for index, match in enumerate(matches):
+        field_id = vocab.keyword_field[match.group()]
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        clause = _clause(text, match.end(), end)
+        found = _first_value(clause, vocab.value_re)
+        if found is not None:
+            taken.add(match.end() + found.start())
+            _assign(values, field_id, found, vocab)
+        elif _ZERO_AFTER.match(clause) or _NEGATION_BEFORE.search(text, max(0, match.start() - 6), match.start()):
+            values.setdefault(field_id, FieldValue(0, from_number=False))
+        else:
+            unvalued.append((field_id, match.start()))
+    for field_id, start in unvalued:
+        if field_id not in values and (before := _value_before(text, start, taken, vocab)) is not None:
+            taken.add(before.start())
+            _assign(values, field_id, before, vocab)
+    return Extraction(values, matches[0].start() if matches else None)
+
+
+def _assign(values: dict[str, FieldValue], field_id: str, found: re.Match[str], vocab: Vocabulary) -> None:
+    owners = vocab.unit_fields.get(found["unit"] or "", frozenset())
+    if owners and field_id not in owners and len(owners) == 1:
+        field_id = next(iter(owners))  # 户 settles households, whatever word came before
+    value = to_number(found["num"])
+    if value is not None:
+        values.setdefault(field_id, FieldValue(value, from_number=True))
+
+
+def reporting_village(text: str, extraction: Extraction, ctx: MessageContext, vocab: Vocabulary) -> str | None:
+    """A known village named before the first field reports; else the group's own village."""
+    head = text if extraction.first_keyword_at is None else text[: extraction.first_keyword_at]
+    named = vocab.village_re.search(head)
+    return vocab.village_names[named.group()] if named else ctx.village
+
+
+def is_plan(text: str, extraction: Extraction) -> bool:
+    head = text if extraction.first_keyword_at is None else text[: extraction.first_keyword_at]
+    return bool(_PLAN_WORDS.search(head))
+
+
+def build_report(
+    extraction: Extraction, village: str | None, vocab: Vocabulary, *, correction: bool
+) -> ParseResult | None:
+    """Validate the figures against the template; None when nothing was actually reported."""
+    values = extraction.values
+    if not any(v.from_number for v in values.values()):
+        return None
+    fields: dict[str, Any] = {}
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    for spec in vocab.fields:
+        if spec.id not in values:
+            continue
+        value = values[spec.id].value
+        if isinstance(value, float) or not spec.min <= value <= spec.max:
+            problems.append(
+                Problem(spec.id, texts.out_of_range(spec.label, value, spec.min, spec.max))
+            )
+            continue
+        fields[spec.id] = value
+    for spec in vocab.fields:
+        ceiling_id = spec.at_most
+        if ceiling_id and spec.id in fields and ceiling_id in fields and fields[spec.id] > fields[ceiling_id]:
+            ceiling = vocab.field_by_id[ceiling_id]
+            problems.append(
+                Problem(spec.id, texts.exceeds(spec.label, fields[spec.id], ceiling.label, fields[ceiling_id]))
+            )
+            del fields[spec.id]
+        if spec.warn_below is not None and spec.id in fields and fields[spec.id] < spec.warn_below:
+            warnings.append(Problem(spec.id, texts.below_minimum(spec.label, fields[spec.id], spec.warn_below)))
+    missing = [] if correction else [s.id for s in vocab.fields if s.required and s.id not in fields]
+    return ParseResult(
+        kind="daily_report",
+        village=village,
+        fields=fields,
+        correction=correction,
+        missing=missing,
+        problems=problems,
+        warnings=warnings,
+    )
+

@@ -1,0 +1,78 @@
+"""Text normalisation: what people type, read the way the parser's rules are written.
+
+Everything downstream is written against simplified characters, ASCII digits and punctuation,
+and without decoration, so each rule is written once instead of once per spelling.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache, lru_cache
+from typing import Any
+
+import cn2an
+import opencc
+
+# Chinese numeral characters, simplified and financial (traditional forms are simplified first).
+CN_DIGITS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟"
+# A number as people write it: 120, 36.5, 1.2万, 一百零五, 伍佰.
+NUMBER = rf"(?:[0-9]+(?:\.[0-9]+)?(?:\s*万)?|[{CN_DIGITS}]+)"
+CLAUSE_BREAK = ",;。!?\n"
+
+_DECORATION = re.compile(
+    "["
+    "\U0001f000-\U0001faff"  # emoji and pictographs
+    "\u2600-\u27bf"  # dingbats, arrows, check marks
+    "\u2b00-\u2bff"
+    "\ufe0f\u200b-\u200d\u2060"
+    "•●○◆◇■□★☆▶►◀➤※"
+    "【】〔〕［］〖〗「」『』"
+    "]+"
+)
+# A trailing signature such as "—— 五星村 王主任".
+_SIGNATURE = re.compile(r"\s*(?:——|—|--+)\s*[^\n—-]{0,24}$")
+_SPACES = re.compile(r"[ \t\u3000]+")
+
+
+@cache
+def _converter() -> Any:
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    result: str = _converter().convert(text)
+    return result
+
+
+def normalize(text: str) -> str:
+    """Full-width → ASCII, traditional → simplified, decoration and signatures → gone."""
+    text = unicodedata.normalize("NFKC", text)
+    text = to_simplified(text)
+    text = _DECORATION.sub(" ", text)
+    text = _SIGNATURE.sub("", text)
+    text = _SPACES.sub(" ", text)
+    return text.strip()
+
+
+@lru_cache(maxsize=4096)
+def to_number(token: str) -> int | float | None:
+    """The value of one number token, or None when it is not a number after all (一 in 统一)."""
+    token = token.replace(" ", "")
+    if not token:
+        return None
+    try:
+        if token[0].isascii():
+            if token.endswith("万"):
+                value: int | float = float(token[:-1]) * 10000
+            elif "." in token:
+                value = float(token)
+            else:
+                return int(token)
+        else:
+            value = cn2an.cn2an(token, "smart")
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

@@ -1,0 +1,82 @@
+"""The town's words compiled once: village names, field keywords and units, key areas.
+
+The parser is a pure function of (text, context, vocabulary); building the vocabulary is the only
+place the config is read, so a town that adds a field or a village changes no code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.config import FieldSpec, TownConfig
+
+from .normalize import NUMBER, to_simplified
+
+
+def alternation(words: Iterable[str]) -> str:
+    """A regex alternation that tries longer words first, so the most specific word wins."""
+    unique = sorted({w for w in words if w}, key=lambda w: (-len(w), w))
+    return "|".join(re.escape(w) for w in unique) or "(?!)"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    town: str
+    fields: tuple[FieldSpec, ...]
+    field_by_id: dict[str, FieldSpec]
+    keyword_field: dict[str, str]  # keyword → field id
+    keyword_re: re.Pattern[str]
+    unit_fields: dict[str, frozenset[str]]  # unit word → ids of the fields it belongs to
+    unit_re: str  # alternation of every unit word
+    value_re: re.Pattern[str]  # a number and, where written, its unit
+    value_before_re: re.Pattern[str]  # a counted number that ends just before a keyword
+    village_names: dict[str, str]  # name or alias (simplified) → canonical name
+    village_re: re.Pattern[str]
+    checkpoint_names: dict[str, str]
+    place_re: re.Pattern[str]  # villages and checkpoints
+    key_areas: tuple[str, ...]
+    bot_names: tuple[str, ...]
+
+    @classmethod
+    def from_config(cls, config: TownConfig) -> Vocabulary:
+        fields = tuple(config.report_fields)
+        keyword_field: dict[str, str] = {}
+        unit_fields: dict[str, set[str]] = {}
+        for spec in fields:
+            for keyword in spec.keywords:
+                keyword_field.setdefault(to_simplified(keyword), spec.id)
+            for unit in spec.units:
+                unit_fields.setdefault(unit, set()).add(spec.id)
+        villages: dict[str, str] = {}
+        for village in config.villages:
+            for name in (village.name, *village.aliases):
+                villages[to_simplified(name)] = village.name
+        checkpoints = {to_simplified(cp.name): cp.name for cp in config.checkpoints}
+        units = set(unit_fields) | {"人", "名", "个", "位"}
+        unit_re = alternation(units)
+        return cls(
+            town=config.town.name,
+            fields=fields,
+            field_by_id={f.id: f for f in fields},
+            keyword_field=keyword_field,
+            keyword_re=re.compile(alternation(keyword_field)),
+            unit_fields={u: frozenset(ids) for u, ids in unit_fields.items()},
+            unit_re=unit_re,
+            value_re=re.compile(rf"(?P<num>{NUMBER})\s*(?P<unit>{unit_re})?"),
+            value_before_re=re.compile(rf"(?P<num>{NUMBER})\s*(?P<unit>{unit_re})\s*(?:来自|从|是|为|自)?\s*$"),
+            village_names=villages,
+            village_re=re.compile(alternation(villages)),
+            checkpoint_names=checkpoints,
+            place_re=re.compile(alternation([*villages, *checkpoints])),
+            key_areas=tuple(to_simplified(a) for a in config.town.key_areas),
+            bot_names=tuple(to_simplified(b) for b in config.town.bot_names),
+        )
+
+    def canonical_place(self, name: str) -> str:
+        """The config's spelling of a village or checkpoint; anything else as written."""
+        return self.village_names.get(name) or self.checkpoint_names.get(name) or name
+
+    def is_key_area(self, place: str | None) -> bool:
+        return bool(place) and any(area in place for area in self.key_areas if place)
