@@ -47,7 +47,7 @@ def _parse_chat(value: Any) -> str:
             return value
     raise ValueError(
         f"{value!r} is not a chat; write it as platform:id with platform one of "
-        f"{', '.join(PLATFORMS)}, for example \"telegram:-1001000000111\""
+        f'{", ".join(PLATFORMS)}, for example "telegram:-1001000000111"'
     )
 
 
@@ -74,8 +74,7 @@ class TownSection(_Section):
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(
-                f"timezone {self.timezone!r} is not a known time zone; write an IANA name such as "
-                '"Asia/Shanghai"'
+                f'timezone {self.timezone!r} is not a known time zone; write an IANA name such as "Asia/Shanghai"'
             ) from None
         return self
 
@@ -108,11 +107,17 @@ class FieldSpec(_Section):
     max: int = 100000
     warn_below: int | None = None
     at_most: str | None = None  # id of a field this one may not exceed (其中…)
+    stock: bool = False  # a count of people now (居家观察), not of today's work: never summed over days
+    bulletin: str | None = None  # how the town's bulletin words the running total, "设立宣传牌{n}处"
 
     @model_validator(mode="after")
     def _range(self) -> FieldSpec:
         if self.min > self.max:
             raise ValueError(f"min {self.min} is larger than max {self.max}")
+        if self.bulletin is not None and "{n}" not in self.bulletin:
+            raise ValueError(
+                f'bulletin {self.bulletin!r} must contain {{n}} where the number goes, e.g. "设立宣传牌{{n}}处"'
+            )
         return self
 
 
@@ -186,9 +191,7 @@ class TownConfig(_Section):
                     f"write one of {', '.join(sorted(village_names))}"
                 )
         owners: dict[str, str] = {}
-        for owner, chats in [(v.name, v.chats) for v in self.villages] + [
-            (c.name, c.chats) for c in self.checkpoints
-        ]:
+        for owner, chats in [(v.name, v.chats) for v in self.villages] + [(c.name, c.chats) for c in self.checkpoints]:
             for chat in chats:
                 if chat in owners and owners[chat] != owner:
                     raise ValueError(
@@ -328,13 +331,10 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
         if nested is None:
             return []
         model = nested
-    return sorted(
-        (f.alias or name) for name, f in model.model_fields.items() if not f.exclude
-    )
+    return sorted((f.alias or name) for name, f in model.model_fields.items() if not f.exclude)
 
 
 def _line_of(text: str, key: str) -> int | None:
     pattern = re.compile(rf"^\s*(?:\[\[?\s*)?{re.escape(key)}\s*(?:=|\]\]?)", re.MULTILINE)
     match = pattern.search(text)
     return text.count("\n", 0, match.start()) + 1 if match else None
-

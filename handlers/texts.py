@@ -6,6 +6,7 @@ value is a type error at the call, not a broken message in a village group.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 
 
@@ -34,3 +35,230 @@ def below_minimum(label: str, value: int | float, minimum: int) -> str:
 
 def field_list(labels: Sequence[str]) -> str:
     return joined(labels)
+
+
+# --- daily reports ---------------------------------------------------------------------------
+
+
+def day_label(day: dt.date) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+def figures(pairs: Sequence[tuple[str, int | float]]) -> str:
+    return "，".join(f"{label} {number(value)}" for label, value in pairs)
+
+
+def report_received(village: str, day: dt.date, shown: str, *, late: bool, replaced: bool) -> str:
+    lines = [f"✅ 已收到{village}{day_label(day)}日报：{shown}。"]
+    if replaced:
+        lines.append("（本条为今天的第二份完整日报，已替换早先的数字。）")
+    if late:
+        lines.append("⚠️ 已过今日截止时间，本次按迟报记录。")
+    lines.append("如有错误，请发送「更正 字段 数字」，例如「更正 居家观察13人」。")
+    return "\n".join(lines)
+
+
+def report_incomplete(village: str, day: dt.date, shown: str, missing_labels: Sequence[str]) -> str:
+    got = f"已记下{village}{day_label(day)}：{shown}。" if shown else f"{village}{day_label(day)}日报还没有数字。"
+    return f"{got}\n还缺：{joined(missing_labels)}，请补报，例如「{'，'.join(f'{m}X' for m in missing_labels)}」。"
+
+
+def report_problems(problems: Sequence[str]) -> str:
+    return "❌ 以下数字未记录：" + "；".join(problems) + "。请改正后重新发送这几项。"
+
+
+def report_warnings(warnings: Sequence[str]) -> str:
+    return "提醒：" + "；".join(warnings) + "。"
+
+
+def correction_done(village: str, day: dt.date, changes: Sequence[tuple[str, str, str]], shown: str) -> str:
+    lines = [f"✏️ 已更正{village}{day_label(day)}日报："]
+    lines += [f"  {label}：{old} → {new}" for label, old, new in changes]
+    lines.append(f"现为：{shown}。")
+    return "\n".join(lines)
+
+
+def no_village_for_report() -> str:
+    return "本群还没有绑定到村，这份日报不知道是哪个村的。请在开头写上村名（如「五星村日报」），或请镇防控办在本群发送「绑定 村名」。"
+
+
+def not_your_village(village: str) -> str:
+    return f"抱歉，您不是{village}的报告人，这份日报未记录。请由本村村干部报送；如需登记报告人，请联系镇防控办。"
+
+
+def not_a_reporter() -> str:
+    return "抱歉，您还没有登记为村里的报告人，这份日报未记录。请镇防控办发送「设置村长 村名」并@您（或回复您的消息）进行登记。"
+
+
+# --- checkpoints, donations, inspections -----------------------------------------------------
+
+
+def checkpoint_registered(
+    entry_id: int,
+    plate: str | None,
+    persons: int | None,
+    readings: Sequence[float],
+    origin: str | None,
+    destination: str | None,
+) -> str:
+    readings_text = "、".join(f"{r:.1f}" for r in readings) if readings else "正常"
+    who = plate or "步行"
+    return (
+        f"✅ 登记 #{entry_id}：{who}，{persons if persons is not None else '?'}人，体温 {readings_text}，"
+        f"来自 {origin or '未填'}，去往 {destination or '未填'}。"
+    )
+
+
+def checkpoint_alert(
+    checkpoint: str,
+    plate: str | None,
+    persons: int | None,
+    readings: Sequence[float],
+    origin: str | None,
+    destination: str | None,
+    *,
+    fever: bool,
+    key_area: bool,
+) -> str:
+    reasons = [r for r, on in (("发热", fever), ("来自重点地区", key_area)) if on]
+    readings_text = "、".join(f"{r:.1f}℃" for r in readings) or "未测"
+    return (
+        f"🚨 卡点预警（{joined(reasons)}）\n卡点：{checkpoint}\n车辆：{plate or '步行'}\n人数：{persons or '?'}\n"
+        f"体温：{readings_text}\n来自：{origin or '未填'}\n去往：{destination or '未填'}\n请立即安排核查处置。"
+    )
+
+
+def checkpoint_alert_sent() -> str:
+    return "已同时报告镇领导群。"
+
+
+def checkpoint_not_allowed() -> str:
+    return "抱歉，只有卡点值班人员和镇防控办可以登记过往车辆人员。"
+
+
+def donation_recorded(donor: str, amount: str, goods: str, donors: int, total_money: str, total_goods: str) -> str:
+    gave = "，".join(x for x in (amount, goods) if x) or "（未写明数额）"
+    return (
+        f"❤️ 已记录捐赠：{donor} {gave}。\n截至目前，共收到 {donors} 位爱心人士捐款 {total_money} 元"
+        + (f"，物资：{total_goods}" if total_goods else "")
+        + "。"
+    )
+
+
+def inspection_opened(item_id: int, place: str, problem: str) -> str:
+    return f"📋 督查问题 #{item_id}\n地点：{place}\n问题：{problem}\n整改后请回复「整改完成 #{item_id}」。"
+
+
+def inspection_recorded(item_id: int) -> str:
+    return f"已登记督查问题 #{item_id}，已发到镇领导群。"
+
+
+def inspection_rectified(item_id: int, place: str, by: str) -> str:
+    return f"✅ 督查问题 #{item_id}（{place}）已整改完成，确认人：{by}。"
+
+
+def inspection_unknown(item_id: int) -> str:
+    return f"没有找到督查问题 #{item_id}，请核对编号。"
+
+
+def inspection_already_closed(item_id: int) -> str:
+    return f"督查问题 #{item_id} 已经整改完成，无需重复报送。"
+
+
+def rectify_not_allowed(item_id: int) -> str:
+    return f"抱歉，督查问题 #{item_id} 需由所在村的村干部或镇防控办确认整改。"
+
+
+def admins_only(what: str) -> str:
+    return f"抱歉，{what}需由镇防控办发布，本条未执行。"
+
+
+# --- notices ---------------------------------------------------------------------------------
+
+
+def notice_text(town: str, body: str) -> str:
+    return f"📢【{town}通知】\n{body}"
+
+
+def notice_queued(notice_id: int, groups: int, villages: Sequence[str]) -> str:
+    return f"通知 #{notice_id} 已发往 {groups} 个群（{joined(villages)}）。"
+
+
+def notice_no_groups() -> str:
+    return "没有可发送的村群：请先在各村群里发送「绑定 村名」，或在配置中填写各村的群。"
+
+
+def notice_unknown_villages(unknown: Sequence[str], valid: Sequence[str]) -> str:
+    return f"没有这些村：{joined(unknown)}。通知未发送。可用的村名：{joined(valid)}。"
+
+
+def notice_refused() -> str:
+    return "抱歉，只有镇防控办可以向各村群发通知，本条未发送。"
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def help_text(template: str, example: str, deadline: str) -> str:
+    return (
+        "📋 每日日报格式（每天" + deadline + "前报送）：\n" + template + "\n\n例：" + example + "\n\n"
+        "更正：「更正 居家观察13人」\n"
+        "卡点登记：「登记 甘D12345 3人 体温36.5 36.8 36.6 来自兰州 去五星村」\n"
+        "今日进度：「今日进度」或 /status"
+    )
+
+
+def status_text(
+    day: dt.date, reported: Sequence[str], incomplete: Sequence[str], missing: Sequence[str], late: Sequence[str]
+) -> str:
+    lines = [
+        f"📊 {day_label(day)}日报进度：应报 {len(reported) + len(incomplete) + len(missing)}，"
+        f"实报 {len(reported)}，未报 {len(missing) + len(incomplete)}"
+    ]
+    if reported:
+        lines.append("已报：" + joined(reported))
+    if late:
+        lines.append("迟报：" + joined(late))
+    if incomplete:
+        lines.append("未报全：" + joined(incomplete))
+    if missing:
+        lines.append("未报：" + joined(missing))
+    return "\n".join(lines)
+
+
+def bound(chat_name: str, target: str, previous: str | None) -> str:
+    was = f"（原为{previous}）" if previous else ""
+    return f"✅ 本群已绑定为：{target}{was}。{chat_name}"
+
+
+def bind_usage(valid: Sequence[str]) -> str:
+    return f"请写明要绑定的村或卡点，例如「绑定 五星村」。可用的名称：{joined(valid)}，或「绑定 镇领导群」。"
+
+
+def bind_not_allowed() -> str:
+    return "抱歉，只有镇防控办可以绑定群。"
+
+
+def head_set(village: str, people: Sequence[str]) -> str:
+    return f"✅ 已登记{joined(people)}为{village}报告人。"
+
+
+def head_usage(valid: Sequence[str]) -> str:
+    return f"请写明村名并@要登记的人（或回复其消息），例如「设置村长 五星村 @张三」。可用的村名：{joined(valid)}。"
+
+
+def internal_error() -> str:
+    return "抱歉，处理这条消息时出了问题，已记录。请稍后再发一次；如仍不行，请联系镇防控办。"
+
+
+# --- the town report -------------------------------------------------------------------------
+
+
+def bulletin(parts: Sequence[str], *, vehicles: int, people: int, donors: int, money: str, goods: Sequence[str]) -> str:
+    """The running totals, worded the way the town's own bulletin words them."""
+    sentence = "截至目前，累计" + "、".join(parts) if parts else "截至目前"
+    sentence += f"；各卡点累计登记车辆{vehicles}辆、人员{people}人"
+    sentence += f"；共收到{donors}位爱心人士捐款{money}元"
+    if goods:
+        sentence += "，捐赠物资" + "、".join(goods)
+    return sentence + "。"

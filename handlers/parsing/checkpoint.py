@@ -11,13 +11,9 @@ from .vocabulary import Vocabulary
 
 FEVER_AT = 37.3
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-PLATE = re.compile(
-    rf"([{_PROVINCES}])\s*([A-Za-z])\s*[·.\-]?\s*([A-Za-z0-9]{{5,6}})(?![A-Za-z0-9])"
-)
+PLATE = re.compile(rf"([{_PROVINCES}])\s*([A-Za-z])\s*[·.\-]?\s*([A-Za-z0-9]{{5,6}})(?![A-Za-z0-9])")
 _PERSONS = re.compile(rf"(其中)?\s*(?<![0-9.])({NUMBER})\s*(?:人|名|位)(?!员)")
-_READING = re.compile(
-    r"(?<![0-9.])(3[4-9]|4[0-3])(\.[0-9])?\s*(°C|℃|度)?(?![0-9.])"
-)
+_READING = re.compile(r"(?<![0-9.])(3[4-9]|4[0-3])(\.[0-9])?\s*(°C|℃|度)?(?![0-9.])")
 _PLACE = r"[\u4e00-\u9fffA-Za-z0-9()]{1,20}?"
 _PLACE_END = r"(?=\s|$|[,;。、/]|去|到|前往|回|返回|返乡|来)"
 _ORIGINS = (
@@ -41,9 +37,7 @@ def parse_checkpoint(body: str, vocab: Vocabulary) -> ParseResult | None:
     plate = normalise_plate(plate_match) if plate_match else None
     rest = body[: plate_match.start()] + " " + body[plate_match.end() :] if plate_match else body
     temperatures = _readings(rest)
-    counts = [
-        to_number(m[2]) for m in _PERSONS.finditer(rest) if not m[1]
-    ]
+    counts = [to_number(m[2]) for m in _PERSONS.finditer(rest) if not m[1]]
     persons_given = [int(c) for c in counts if isinstance(c, int | float)]
     if plate is None and not persons_given and not temperatures:
         return None

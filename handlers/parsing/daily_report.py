@@ -20,10 +20,18 @@ from .vocabulary import Vocabulary
 # Words that make a sentence about the future: a plan, not today's figures.
 _PLAN_WORDS = re.compile(r"明天|明日|后天|计划|准备|将|打算|下周")
 _NEGATION_BEFORE = re.compile(r"(?:无|没有|未发现|未有|暂无)(?:新增|新|任何|发现)?\s*$")
-_ZERO_AFTER = re.compile(r"^[\s:=]*(?:无|没有|未发现|暂无)")
+# "发热:无", and "发热人员:无" where the label goes on past the keyword.
+_ZERO_AFTER = re.compile(r"^[\s:=]*(?:人员|人数|人|者|情况|病例|户数)?[\s:=]*(?:无|没有|未发现|暂无)")
 # Filler that may stand between a bare Chinese numeral and a keyword: "发热零", "发热:无".
 _NUMERAL_LEAD = re.compile(r"^[\s:=]*$|(?:为|是|共|计|了|有)\s*$")
 _MAX_FILLER = 8
+# A number followed by one of these is a date or a time of day (2月15日, 8点), not a count.
+_DATE_AFTER = frozenset("年月日号点时")
+# A bare number this long is a phone or an ID number, not a count.
+_PHONE_DIGITS = 7
+# A list's item number right before the item: "1.排查", "2、返乡", "(3)无发热".
+_LIST_MARKER = re.compile(r"(?:^|(?<=[\s,;:(]))([0-9]{1,2})\s*[、.)](?![0-9])\s*(?:无|没有|未发现|暂无)?(?:新增)?\s*$")
+_MARKER_REACH = 12
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,11 @@ def _first_value(clause: str, value_re: re.Pattern[str]) -> re.Match[str] | None
         if len(filler.strip()) > _MAX_FILLER:
             return None
         token, unit = match["num"], match["unit"]
+        after = clause[match.end() : match.end() + 1]
+        if after == "性":
+            continue  # 一次性: an adjective, not a count
+        if unit is None and (after in _DATE_AFTER or (token.isdigit() and len(token) >= _PHONE_DIGITS)):
+            continue  # 2月15日, 8点, 13912345678
         if token[0] in CN_DIGITS:
             followed_by = clause[match.end() :][:1]
             if unit is None and (followed_by not in ("", " ", ")") or not _NUMERAL_LEAD.search(filler)):
@@ -70,15 +83,33 @@ def _value_before(text: str, start: int, taken: set[int], vocab: Vocabulary) -> 
     return match if to_number(match["num"]) is not None else None
 
 
+def _list_markers(text: str, matches: list[re.Match[str]]) -> dict[int, int]:
+    """Keyword index → where its list number starts, for items numbered in sequence (1. 2. 3.)."""
+    found: list[tuple[int, int, int]] = []
+    for index, match in enumerate(matches):
+        marker = _LIST_MARKER.search(text, max(0, match.start() - _MARKER_REACH), match.start())
+        if marker is not None and int(marker[1]) >= 1:
+            found.append((index, marker.start(1), int(marker[1])))
+    markers: dict[int, int] = {}
+    for position, (index, start, number) in enumerate(found):
+        before = found[position - 1][2] if position > 0 else None
+        after = found[position + 1][2] if position + 1 < len(found) else None
+        if before == number - 1 or after == number + 1:
+            markers[index] = start
+    return markers
+
+
 def extract_fields(text: str, vocab: Vocabulary) -> Extraction:
     """Every field that has a value in the text; the first value of a field wins."""
     matches = list(vocab.keyword_re.finditer(text))
+    markers = _list_markers(text, matches) if len(matches) > 1 else {}
     values: dict[str, FieldValue] = {}
     taken: set[int] = set()  # where the numbers that a field took start
     unvalued: list[tuple[str, int]] = []
     for index, match in enumerate(matches):
         field_id = vocab.keyword_field[match.group()]
         end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        end = markers.get(index + 1, end)  # the next item's number is not this item's value
         clause = _clause(text, match.end(), end)
         found = _first_value(clause, vocab.value_re)
         if found is not None:
@@ -131,9 +162,7 @@ def build_report(
             continue
         value = values[spec.id].value
         if isinstance(value, float) or not spec.min <= value <= spec.max:
-            problems.append(
-                Problem(spec.id, texts.out_of_range(spec.label, value, spec.min, spec.max))
-            )
+            problems.append(Problem(spec.id, texts.out_of_range(spec.label, value, spec.min, spec.max)))
             continue
         fields[spec.id] = value
     for spec in vocab.fields:
@@ -156,4 +185,3 @@ def build_report(
         problems=problems,
         warnings=warnings,
     )
-

@@ -13,9 +13,7 @@ ITEM_UNITS = (
 )
 _DONOR = re.compile(rf"^(?P<donor>[^\s:,]+?)(?=\s|:|,|捐|$|[0-9.]+\s*万?元|[0-9.]+\s*(?:{ITEM_UNITS}))")
 _MONEY = re.compile(rf"(?P<num>{NUMBER})\s*(?P<wan>万)?\s*元")
-_ITEM = re.compile(
-    rf"(?P<name>[^\s,、;:0-9]+?)\s*(?P<num>{NUMBER})\s*(?P<unit>{ITEM_UNITS})"
-)
+_ITEM = re.compile(rf"(?P<name>[^\s,、;:0-9]+?)\s*(?P<num>{NUMBER})\s*(?P<unit>{ITEM_UNITS})")
 _GIVING_WORDS = re.compile(r"^(?:捐赠|捐款|捐助|捐献|捐了|捐|共计|共|价值|物资)+")
 
 

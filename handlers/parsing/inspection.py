@@ -17,7 +17,7 @@ def parse_inspection(body: str, vocab: Vocabulary) -> ParseResult | None:
     place, problem = match["place"], match["problem"].strip()
     known = vocab.place_re.match(place)
     if known and known.end() < len(place):  # "五星村垃圾未清运": the place is the known name
-        place, problem = known.group(), f"{place[known.end():]} {problem}".strip()
+        place, problem = known.group(), f"{place[known.end() :]} {problem}".strip()
     if not problem:
         return None  # "督查" alone, or a place with nothing found there
     return ParseResult(kind="inspection", fields={"place": vocab.canonical_place(place), "problem": problem})

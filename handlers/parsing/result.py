@@ -16,6 +16,8 @@ class MessageContext:
 
     village: str | None = None
     role: Role = "head"
+    # The village's report for today is started but incomplete: one field is then enough to count.
+    awaiting_report: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,4 +56,3 @@ class ParseResult:
             if self.warnings:
                 out["warnings"] = [w.to_json() for w in self.warnings]
         return out
-

@@ -1,0 +1,63 @@
+"""`villagebot report`: the town's report for a day, as text, JSON or a spreadsheet."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from handlers.clock import SystemClock
+from handlers.town import Town
+from handlers.town_report import TownReport, build_town_report, render_text
+from storage import Database, DatabaseError
+
+from .config import TownConfig
+from .xlsx_export import write_xlsx
+
+
+class ReportError(Exception):
+    """A report that cannot be made as asked; the message says what to change."""
+
+
+def parse_day(value: str | None, town: Town) -> dt.date:
+    if value is None:
+        return town.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ReportError(f"--date {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2020-02-17") from None
+
+
+async def load_report(config: TownConfig, day_text: str | None) -> TownReport:
+    town = Town.build(config, SystemClock())
+    day = parse_day(day_text, town)
+    database = Database(config.database_url)
+    try:
+        await database.migrate()
+        async with database.transaction() as store:
+            return await build_town_report(store, town, day)
+    finally:
+        await database.close()
+
+
+def write_report(config: TownConfig, *, date: str | None, fmt: str, output: str | None) -> int:
+    if fmt == "xlsx" and output is None:
+        print("villagebot: --format xlsx needs --output FILE.xlsx", file=sys.stderr)
+        return 2
+    try:
+        report = asyncio.run(load_report(config, date))
+    except (ReportError, DatabaseError) as exc:
+        print(f"villagebot: {exc}", file=sys.stderr)
+        return 2
+    if fmt == "xlsx":
+        assert output is not None
+        write_xlsx(report, Path(output))
+        return 0
+    text = json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n" if fmt == "json" else render_text(report)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,41 @@
+"""Donations: record them and answer with the running totals the town's bulletin quotes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .. import texts
+from ..parsing import ParseResult
+from ..permissions import Action, allowed
+from ..turn import Turn
+
+
+def money(value: Decimal) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def goods_list(goods: dict[tuple[str, str], Decimal]) -> str:
+    return "、".join(f"{name}{money(quantity)}{unit}" for (name, unit), quantity in goods.items())
+
+
+async def record_donation(turn: Turn, result: ParseResult) -> None:
+    if not allowed(Action.DONATE, turn.speaker.role):
+        await turn.reply(texts.admins_only("捐赠记录"))
+        return
+    f = result.fields
+    amount = Decimal(str(f["amount_yuan"]))
+    await turn.store.donations.add(
+        day=turn.day, donor=f["donor"], amount_yuan=amount, items=f["items"], by=turn.speaker.id, at=turn.message.at
+    )
+    totals = await turn.store.donations.totals(None, turn.day)
+    this_goods = "、".join(f"{i['name']}{texts.number(i['quantity'])}{i['unit']}" for i in f["items"])
+    await turn.reply(
+        texts.donation_recorded(
+            f["donor"],
+            f"{money(amount)}元" if amount else "",
+            this_goods,
+            totals.donors,
+            money(totals.money_yuan),
+            goods_list(totals.goods),
+        )
+    )

@@ -1,0 +1,71 @@
+"""Daily reports: store what is valid, echo it back, ask for exactly what is missing or wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import texts
+from ..parsing import ParseResult
+from ..permissions import Action, allowed
+from ..town import Town
+from ..turn import Turn
+
+
+def shown_figures(town: Town, fields: dict[str, Any]) -> str:
+    """The figures in the template's order, with the town's labels and units."""
+    parts = []
+    for spec in town.fields:
+        if spec.id in fields:
+            unit = spec.units[0] if spec.units else ""
+            parts.append(f"{spec.label}{texts.number(fields[spec.id])}{unit}")
+    return "，".join(parts)
+
+
+async def record_daily_report(turn: Turn, result: ParseResult) -> None:
+    town, store = turn.town, turn.store
+    village = result.village
+    if village is None:
+        await turn.reply(texts.no_village_for_report())
+        return
+    if not allowed(Action.REPORT, turn.speaker.role, for_village=village, heads_of=turn.speaker.heads_of):
+        await turn.reply(texts.not_your_village(village) if turn.speaker.role == "head" else texts.not_a_reporter())
+        return
+    before = await store.reports.day(village, turn.day, town.required)
+    if result.fields:
+        await store.reports.add_revision(
+            village=village,
+            day=turn.day,
+            fields=result.fields,
+            correction=result.correction,
+            late=turn.late,
+            by=turn.speaker.id,
+            at=turn.message.at,
+            chat=turn.message.chat,
+        )
+    after = await store.reports.day(village, turn.day, town.required)
+    lines = [_summary(turn, result, before.fields, after.fields, replaced=before.complete, complete=after.complete)]
+    if result.problems:
+        lines.append(texts.report_problems([p.message for p in result.problems]))
+    if result.warnings:
+        lines.append(texts.report_warnings([w.message for w in result.warnings]))
+    await turn.reply("\n".join(line for line in lines if line))
+
+
+def _summary(
+    turn: Turn, result: ParseResult, old: dict[str, Any], new: dict[str, Any], *, replaced: bool, complete: bool
+) -> str:
+    town, village, day = turn.town, result.village or "", turn.day
+    shown = shown_figures(town, new)
+    if not result.fields:
+        return ""  # every value was rejected: the problems say why
+    if result.correction:
+        changes = [
+            (town.label(key), texts.number(old[key]) if key in old else "—", texts.number(value))
+            for key, value in result.fields.items()
+        ]
+        return texts.correction_done(village, day, changes, shown)
+    if complete:
+        whole = not result.missing  # this message alone was a full report
+        return texts.report_received(village, day, shown, late=turn.late, replaced=replaced and whole)
+    missing = [town.label(f) for f in town.required if f not in new]
+    return texts.report_incomplete(village, day, shown, missing)

@@ -1,0 +1,37 @@
+"""Commands: short, fixed phrases (帮助, 今日进度, 绑定 五星村, 整改完成 #3) and their /slash forms.
+
+They are matched before the parser, on the normalised text, and only as the whole message (or
+its start, for those that take an argument), so that chat that mentions 进度 stays chat.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .parsing import normalize
+
+_COMMANDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("help", re.compile(r"^(?:/help|/start|帮助|日报格式|日报模板)(?:@\w+)?$")),
+    ("status", re.compile(r"^(?:/status|今日进度|日报进度|今天进度)(?:@\w+)?$")),
+    ("bind", re.compile(r"^(?:/bind(?:@\w+)?|绑定)(?:\s+|$|:)(?P<arg>.*)$")),
+    ("set_head", re.compile(r"^(?:/sethead(?:@\w+)?|设置村长|设置报告人)(?:\s+|$|:)(?P<arg>.*)$")),
+    ("rectify", re.compile(r"^(?:/done(?:@\w+)?|整改完成|已整改)\s*[:]?\s*#?\s*(?P<arg>[0-9]+)")),
+)
+_LEADING_MENTIONS = re.compile(r"^(?:@\S+\s+)+")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    argument: str = ""
+
+
+def match_command(text: str) -> Command | None:
+    clean = _LEADING_MENTIONS.sub("", normalize(text))
+    for name, pattern in _COMMANDS:
+        match = pattern.match(clean)
+        if match:
+            argument = match.groupdict().get("arg") or ""
+            return Command(name, argument.strip())
+    return None

@@ -1,0 +1,117 @@
+"""The one entry point for every platform: an IncomingMessage in, the messages it causes out.
+
+Order of business for a message: claim it (a redelivery stops here), work out where it was said
+and by whom, try the commands, then the parser, then the action for the kind. All of it runs in
+one transaction. If an action fails, nothing of it is kept and the sender gets a plain apology
+instead of silence or a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from storage import Database
+
+from . import texts
+from .actions import admin, checkpoints, donations, inspections, notices, progress, reports
+from .commands import Command, match_command
+from .messages import IncomingMessage, OutgoingMessage
+from .parsing import MessageContext, ParseResult
+from .town import Town
+from .turn import Turn
+
+log = logging.getLogger(__name__)
+
+KindAction = Callable[[Turn, ParseResult], Awaitable[None]]
+CommandAction = Callable[[Turn, Command], Awaitable[None]]
+
+KIND_ACTIONS: dict[str, KindAction] = {
+    "daily_report": reports.record_daily_report,
+    "checkpoint": checkpoints.register_arrival,
+    "donation": donations.record_donation,
+    "inspection": inspections.open_item,
+    "notice": notices.broadcast_notice,
+}
+
+COMMAND_ACTIONS: dict[str, CommandAction] = {
+    "help": progress.send_help,
+    "status": progress.send_status,
+    "bind": admin.bind_chat,
+    "set_head": admin.set_head,
+    "rectify": inspections.rectify_item,
+}
+
+
+@dataclass
+class _Attempt:
+    """Whether the message turned out to be meant for the bot, known even if handling then fails."""
+
+    addressed: bool = False
+
+
+class Dispatcher:
+    def __init__(self, town: Town, database: Database) -> None:
+        self.town = town
+        self.database = database
+
+    async def handle(self, message: IncomingMessage) -> list[OutgoingMessage]:
+        attempt = _Attempt()
+        try:
+            return await self._handle(message, attempt)
+        except Exception:
+            log.exception("handling message %s in %s failed", message.message_id, message.chat)
+            return await self._give_up(message, apologise=attempt.addressed)
+
+    async def _handle(self, message: IncomingMessage, attempt: _Attempt) -> list[OutgoingMessage]:
+        async with self.database.transaction() as store:
+            inbound_id = await store.inbound.claim(
+                message.platform, message.chat, message.message_id, message.sender, message.at
+            )
+            if inbound_id is None:
+                return []  # delivered before: handled then, not again
+            target = await self.town.directory.chat_target(store, message.chat)
+            speaker = await self.town.directory.speaker(store, message.sender, target)
+            turn = Turn(message, store, self.town, target, speaker)
+            kind = await self._act(turn, attempt)
+            await store.inbound.set_kind(inbound_id, kind)
+            return turn.sent
+
+    async def _act(self, turn: Turn, attempt: _Attempt) -> str:
+        command = match_command(turn.message.text)
+        if command is not None:
+            attempt.addressed = True
+            await COMMAND_ACTIONS[command.name](turn, command)
+            return f"command:{command.name}"
+        village = turn.target.village if turn.target.kind == "village" else None
+        if village is None and turn.message.is_private and len(turn.speaker.heads_of) == 1:
+            village = next(iter(turn.speaker.heads_of))  # a head writing to the bot privately
+        result = self.town.parser.parse(turn.message.text, MessageContext(village=village, role=turn.speaker.role))
+        action = KIND_ACTIONS.get(result.kind)
+        if action is not None:
+            attempt.addressed = True
+            await action(turn, result)
+        return result.kind
+
+    async def _give_up(self, message: IncomingMessage, *, apologise: bool) -> list[OutgoingMessage]:
+        """Record the message as handled (so it is not retried forever); say sorry if it was for us."""
+        try:
+            async with self.database.transaction() as store:
+                inbound_id = await store.inbound.claim(
+                    message.platform, message.chat, message.message_id, message.sender, message.at
+                )
+                if inbound_id is None:
+                    return []
+                await store.inbound.set_kind(inbound_id, "error")
+                if not apologise:
+                    return []  # ordinary chat that tripped a bug: silence, as for any chat
+                target = await self.town.directory.chat_target(store, message.chat)
+                turn = Turn(
+                    message, store, self.town, target, await self.town.directory.speaker(store, message.sender, target)
+                )
+                await turn.reply(texts.internal_error())
+                return turn.sent
+        except Exception:
+            log.exception("could not record the failure of message %s", message.message_id)
+            return []

@@ -1,0 +1,70 @@
+"""One message being handled: what was said, where, by whom, and what the bot says back.
+
+Sending goes through the outbox inside the same transaction as the records, so a reply or an
+alert exists exactly when the report or registration that caused it exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from storage import Store
+from storage.repos.outbox import PRIORITY_REPLY
+
+from .directory import ChatTarget, Speaker
+from .messages import IncomingMessage, OutgoingMessage
+from .town import Town
+
+
+@dataclass
+class Turn:
+    message: IncomingMessage
+    store: Store
+    town: Town
+    target: ChatTarget
+    speaker: Speaker
+    sent: list[OutgoingMessage] = field(default_factory=list)
+    outbox_ids: list[int] = field(default_factory=list)
+
+    @property
+    def day(self) -> dt.date:
+        return self.town.day_of(self.message.at)
+
+    @property
+    def late(self) -> bool:
+        return self.town.is_late(self.message.at)
+
+    async def reply(self, text: str, *, mentions: Sequence[str] = ()) -> None:
+        await self.send(
+            OutgoingMessage(
+                chat=self.message.chat,
+                text=text,
+                purpose="reply",
+                mentions=tuple(mentions),
+                reply_to=self.message.message_id,
+                priority=PRIORITY_REPLY,
+            )
+        )
+
+    async def send(self, message: OutgoingMessage) -> int:
+        row = await self.store.outbox.enqueue(
+            chat=message.chat,
+            text=message.text,
+            purpose=message.purpose,
+            at=self.town.clock.now(),
+            priority=message.priority,
+            mentions=message.mentions,
+            reply_to=message.reply_to,
+        )
+        self.sent.append(message)
+        self.outbox_ids.append(row.id)
+        return row.id
+
+    async def tell_leaders(self, text: str, purpose: str = "alert") -> list[str]:
+        """Send to every leaders' group except the one the message came from; the chats reached."""
+        chats = [c for c in await self.town.directory.leaders_chats(self.store) if c != self.message.chat]
+        for chat in chats:
+            await self.send(OutgoingMessage(chat=chat, text=text, purpose=purpose, priority=PRIORITY_REPLY))
+        return chats

@@ -1,0 +1,98 @@
+"""The database: one async engine per process, migrations applied at start, one transaction per message.
+
+Handlers work inside `Database.transaction()`: the inbound row, the records and the outbox rows a
+message causes commit together or not at all, so a crash leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from .store import Store
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class DatabaseError(Exception):
+    """The database cannot be reached or used; the message says which URL and what to check."""
+
+
+def async_url(url: str) -> str:
+    """The async driver's URL for what a town writes: sqlite:///x.db, postgresql://…"""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    elif backend == "postgresql":
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    else:
+        raise DatabaseError(f"{url!r}: use sqlite:///FILE or postgresql+asyncpg://USER@HOST/DB")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Database:
+    def __init__(self, url: str, *, schema: str | None = None) -> None:
+        """`schema` (PostgreSQL only) keeps several towns, or several tests, apart in one database."""
+        self.url = async_url(url)
+        connect_args: dict[str, Any] = {}
+        if schema is not None:
+            connect_args["server_settings"] = {"search_path": schema}
+        self.engine: AsyncEngine = create_async_engine(self.url, pool_pre_ping=True, connect_args=connect_args)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def migrate(self) -> None:
+        """Bring the schema up to the newest migration; safe to call at every start."""
+        try:
+            async with self.engine.begin() as connection:
+                await connection.run_sync(_upgrade)
+        except OSError as exc:
+            safe = make_url(self.url).render_as_string(hide_password=True)
+            raise DatabaseError(f"cannot reach the database {safe}: {exc}") from None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Store]:
+        async with self._sessions() as session, session.begin():
+            yield Store(session)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session:
+            yield session
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def alembic_config(connection: Connection | None = None) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    command.upgrade(alembic_config(connection), "head")

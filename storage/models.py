@@ -1,0 +1,193 @@
+"""The tables. Every record says who and when; nothing is updated in place that an audit needs.
+
+Daily reports are kept as revisions (each submission or correction a row) so that "who changed
+what when" is a query, not a guess; the day's figures are the merge of the revisions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes on every backend (SQLite forgets the zone; we put it back)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC time")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UTCDateTime,
+        dict[str, Any]: sa.JSON,
+        list[Any]: sa.JSON,
+    }
+
+
+class ChatBinding(Base):
+    """A group bound to a village, a checkpoint or the leaders by an admin in the chat itself."""
+
+    __tablename__ = "chat_bindings"
+    chat: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    target_kind: Mapped[str] = mapped_column(sa.String(20))  # village | checkpoint | leaders
+    target: Mapped[str] = mapped_column(sa.String(100))
+    bound_by: Mapped[str] = mapped_column(sa.String(200))
+    bound_at: Mapped[dt.datetime]
+    reachable: Mapped[bool] = mapped_column(default=True)
+
+
+class PersonRole(Base):
+    """A role given in chat (设置村长) on top of those in the config."""
+
+    __tablename__ = "person_roles"
+    person: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    village: Mapped[str] = mapped_column(sa.String(100), primary_key=True, default="")
+    display_name: Mapped[str | None] = mapped_column(sa.String(200))
+    granted_by: Mapped[str] = mapped_column(sa.String(200))
+    granted_at: Mapped[dt.datetime]
+
+
+class ReportRevision(Base):
+    __tablename__ = "report_revisions"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    village: Mapped[str] = mapped_column(sa.String(100), index=True)
+    day: Mapped[dt.date] = mapped_column(index=True)
+    fields: Mapped[dict[str, Any]]
+    correction: Mapped[bool]
+    late: Mapped[bool]
+    reported_by: Mapped[str] = mapped_column(sa.String(200))
+    reported_at: Mapped[dt.datetime]
+    chat: Mapped[str] = mapped_column(sa.String(200))
+    __table_args__ = (sa.Index("ix_report_revisions_village_day", "village", "day"),)
+
+
+class CheckpointEntry(Base):
+    __tablename__ = "checkpoint_entries"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    checkpoint: Mapped[str | None] = mapped_column(sa.String(100))
+    day: Mapped[dt.date] = mapped_column(index=True)
+    plate: Mapped[str | None] = mapped_column(sa.String(20))
+    persons: Mapped[int | None]
+    temperatures: Mapped[list[Any]]
+    origin: Mapped[str | None] = mapped_column(sa.String(100))
+    destination: Mapped[str | None] = mapped_column(sa.String(100))
+    fever: Mapped[bool]
+    key_area: Mapped[bool]
+    registered_by: Mapped[str] = mapped_column(sa.String(200))
+    registered_at: Mapped[dt.datetime]
+    chat: Mapped[str] = mapped_column(sa.String(200))
+
+
+class Donation(Base):
+    __tablename__ = "donations"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    day: Mapped[dt.date] = mapped_column(index=True)
+    donor: Mapped[str] = mapped_column(sa.String(200))
+    amount_yuan: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2))
+    recorded_by: Mapped[str] = mapped_column(sa.String(200))
+    recorded_at: Mapped[dt.datetime]
+    items: Mapped[list[DonationItem]] = relationship(
+        back_populates="donation", cascade="all, delete-orphan", lazy="selectin", order_by="DonationItem.id"
+    )
+
+
+class DonationItem(Base):
+    __tablename__ = "donation_items"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    donation_id: Mapped[int] = mapped_column(sa.ForeignKey("donations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    quantity: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2))
+    unit: Mapped[str] = mapped_column(sa.String(20))
+    donation: Mapped[Donation] = relationship(back_populates="items")
+
+
+class InspectionItem(Base):
+    """A finding to rectify: open until someone reports 整改完成 #N."""
+
+    __tablename__ = "inspection_items"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    day: Mapped[dt.date] = mapped_column(index=True)
+    place: Mapped[str] = mapped_column(sa.String(100))
+    village: Mapped[str | None] = mapped_column(sa.String(100))
+    problem: Mapped[str] = mapped_column(sa.Text)
+    opened_by: Mapped[str] = mapped_column(sa.String(200))
+    opened_at: Mapped[dt.datetime]
+    rectified_by: Mapped[str | None] = mapped_column(sa.String(200))
+    rectified_at: Mapped[dt.datetime | None]
+
+
+class Notice(Base):
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    day: Mapped[dt.date] = mapped_column(index=True)
+    body: Mapped[str] = mapped_column(sa.Text)
+    sent_by: Mapped[str] = mapped_column(sa.String(200))
+    sent_at: Mapped[dt.datetime]
+    villages: Mapped[list[Any]]  # the villages it was addressed to
+    deliveries: Mapped[list[NoticeDelivery]] = relationship(
+        back_populates="notice", lazy="selectin", order_by="NoticeDelivery.id"
+    )
+
+
+class NoticeDelivery(Base):
+    __tablename__ = "notice_deliveries"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    notice_id: Mapped[int] = mapped_column(sa.ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    village: Mapped[str] = mapped_column(sa.String(100))
+    chat: Mapped[str] = mapped_column(sa.String(200))
+    outbox_id: Mapped[int] = mapped_column(sa.ForeignKey("outbox.id"))
+    notice: Mapped[Notice] = relationship(back_populates="deliveries")
+    __table_args__ = (sa.UniqueConstraint("notice_id", "chat"),)
+
+
+class InboundMessage(Base):
+    """Every message handled, unique per platform message, so a redelivery is handled once."""
+
+    __tablename__ = "inbound_messages"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(sa.String(20))
+    chat: Mapped[str] = mapped_column(sa.String(200))
+    message_id: Mapped[str] = mapped_column(sa.String(100))
+    sender: Mapped[str] = mapped_column(sa.String(200))
+    received_at: Mapped[dt.datetime]
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    __table_args__ = (sa.UniqueConstraint("platform", "chat", "message_id", name="uq_inbound_message"),)
+
+
+class OutboxMessage(Base):
+    """Everything the bot sends, written in the same transaction as what caused it."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    chat: Mapped[str] = mapped_column(sa.String(200), index=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+    priority: Mapped[int] = mapped_column(default=0)  # lower goes first: replies and alerts before bulk
+    purpose: Mapped[str] = mapped_column(sa.String(30))
+    mentions: Mapped[list[Any]]
+    reply_to: Mapped[str | None] = mapped_column(sa.String(100))
+    status: Mapped[str] = mapped_column(sa.String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime]
+    next_attempt_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+    platform_message_id: Mapped[str | None] = mapped_column(sa.String(100))
+    error: Mapped[str | None] = mapped_column(sa.Text)

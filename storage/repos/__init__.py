@@ -1,0 +1,1 @@
+"""Repositories: one class per kind of record, with methods named for what the town does."""

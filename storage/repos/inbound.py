@@ -1,0 +1,47 @@
+"""Inbound messages: the table that makes "delivered twice, handled once" a database guarantee."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..models import InboundMessage
+
+
+class InboundMessages:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, platform: str, chat: str, message_id: str, sender: str, at: dt.datetime) -> int | None:
+        """Record a message as being handled; None when it was handled before (a redelivery)."""
+        values = {
+            "platform": platform,
+            "chat": chat,
+            "message_id": message_id,
+            "sender": sender,
+            "received_at": at,
+            "kind": "pending",
+        }
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(InboundMessage)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["platform", "chat", "message_id"])
+            .returning(InboundMessage.id)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def set_kind(self, inbound_id: int, kind: str) -> None:
+        await self.session.execute(update(InboundMessage).where(InboundMessage.id == inbound_id).values(kind=kind))
+
+    async def seen(self, platform: str, chat: str, message_id: str) -> bool:
+        query = select(InboundMessage.id).where(
+            InboundMessage.platform == platform,
+            InboundMessage.chat == chat,
+            InboundMessage.message_id == message_id,
+        )
+        return (await self.session.execute(query)).first() is not None

@@ -1,0 +1,138 @@
+"""Checkpoint registrations, donations and inspection items: records the town counts and follows up."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..models import CheckpointEntry, Donation, DonationItem, InspectionItem
+
+FEVER_AT = 37.3  # °C; the same threshold the parser flags a registration with
+
+
+@dataclass
+class CheckpointTotals:
+    entries: int = 0
+    vehicles: int = 0
+    people: int = 0
+    fevers: int = 0
+    key_area_arrivals: int = 0
+
+
+@dataclass
+class DonationTotals:
+    donors: int = 0
+    money_yuan: Decimal = Decimal(0)
+    goods: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (item, unit) → quantity
+
+
+class CheckpointEntries:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, **values: Any) -> CheckpointEntry:
+        entry = CheckpointEntry(**values)
+        self.session.add(entry)
+        await self.session.flush()
+        return entry
+
+    async def totals(self, first: dt.date, last: dt.date) -> CheckpointTotals:
+        query = select(CheckpointEntry).where(CheckpointEntry.day >= first, CheckpointEntry.day <= last)
+        totals = CheckpointTotals()
+        for entry in (await self.session.scalars(query)).all():
+            totals.entries += 1
+            totals.vehicles += entry.plate is not None
+            totals.people += entry.persons or 0
+            totals.fevers += sum(t >= FEVER_AT for t in entry.temperatures) or int(entry.fever)
+            totals.key_area_arrivals += entry.key_area
+        return totals
+
+    async def alerts(self, day: dt.date) -> list[CheckpointEntry]:
+        query = (
+            select(CheckpointEntry)
+            .where(CheckpointEntry.day == day, CheckpointEntry.fever | CheckpointEntry.key_area)
+            .order_by(CheckpointEntry.id)
+        )
+        return list((await self.session.scalars(query)).all())
+
+
+class Donations:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self,
+        *,
+        day: dt.date,
+        donor: str,
+        amount_yuan: Decimal,
+        items: Sequence[dict[str, Any]],
+        by: str,
+        at: dt.datetime,
+    ) -> Donation:
+        donation = Donation(
+            day=day,
+            donor=donor,
+            amount_yuan=amount_yuan,
+            recorded_by=by,
+            recorded_at=at,
+            items=[DonationItem(name=i["name"], quantity=Decimal(str(i["quantity"])), unit=i["unit"]) for i in items],
+        )
+        self.session.add(donation)
+        await self.session.flush()
+        return donation
+
+    async def totals(self, first: dt.date | None, last: dt.date) -> DonationTotals:
+        query = select(Donation).where(Donation.day <= last)
+        if first is not None:
+            query = query.where(Donation.day >= first)
+        totals = DonationTotals()
+        donors: set[str] = set()
+        for donation in (await self.session.scalars(query)).all():
+            donors.add(donation.donor)
+            totals.money_yuan += donation.amount_yuan
+            for item in donation.items:
+                key = (item.name, item.unit)
+                totals.goods[key] = totals.goods.get(key, Decimal(0)) + item.quantity
+        totals.donors = len(donors)
+        return totals
+
+    async def on_day(self, day: dt.date) -> list[Donation]:
+        query = select(Donation).where(Donation.day == day).order_by(Donation.id)
+        return list((await self.session.scalars(query)).all())
+
+
+class InspectionItems:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def open(self, **values: Any) -> InspectionItem:
+        item = InspectionItem(**values)
+        self.session.add(item)
+        await self.session.flush()
+        return item
+
+    async def get(self, item_id: int) -> InspectionItem | None:
+        return await self.session.get(InspectionItem, item_id)
+
+    async def rectify(self, item: InspectionItem, by: str, at: dt.datetime) -> None:
+        item.rectified_by, item.rectified_at = by, at
+        await self.session.flush()
+
+    async def still_open(self) -> list[InspectionItem]:
+        query = select(InspectionItem).where(InspectionItem.rectified_at.is_(None)).order_by(InspectionItem.id)
+        return list((await self.session.scalars(query)).all())
+
+    async def count_opened(self, first: dt.date, last: dt.date) -> int:
+        query = (
+            select(func.count())
+            .select_from(InspectionItem)
+            .where(InspectionItem.day >= first, InspectionItem.day <= last)
+        )
+        return int((await self.session.execute(query)).scalar_one())

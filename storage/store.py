@@ -1,0 +1,25 @@
+"""One unit of work: every repository over one session, committed together."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .repos.bindings import ChatBindings
+from .repos.inbound import InboundMessages
+from .repos.notices import Notices
+from .repos.outbox import Outbox
+from .repos.records import CheckpointEntries, Donations, InspectionItems
+from .repos.reports import DailyReports
+
+
+class Store:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.inbound = InboundMessages(session)
+        self.bindings = ChatBindings(session)
+        self.reports = DailyReports(session)
+        self.checkpoints = CheckpointEntries(session)
+        self.donations = Donations(session)
+        self.inspections = InspectionItems(session)
+        self.notices = Notices(session)
+        self.outbox = Outbox(session)
