@@ -33,9 +33,14 @@ class App:
 
     @classmethod
     async def start(
-        cls, config: TownConfig, *, clock: Clock | None = None, platforms: dict[str, Platform] | None = None
+        cls,
+        config: TownConfig,
+        *,
+        clock: Clock | None = None,
+        platforms: dict[str, Platform] | None = None,
+        database: Database | None = None,
     ) -> App:
-        database = Database(config.database_url)
+        database = database or Database(config.database_url)
         try:
             await database.migrate()
         except Exception:

@@ -31,10 +31,9 @@ def _sheet(book: Workbook, title: str, header: Sequence[str], rows: Sequence[Seq
         sheet.append([None] * len(row))
         for column, value in enumerate(row, start=1):
             cell = sheet.cell(row=sheet.max_row, column=column)
+            cell.value = value
             if isinstance(value, str):
-                cell.set_explicit_value(value, data_type="s")
-            else:
-                cell.value = value
+                cell.data_type = "s"  # "=…" stays text: openpyxl would otherwise store a formula
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"

@@ -87,12 +87,19 @@ class Dispatcher:
         village = turn.target.village if turn.target.kind == "village" else None
         if village is None and turn.message.is_private and len(turn.speaker.heads_of) == 1:
             village = next(iter(turn.speaker.heads_of))  # a head writing to the bot privately
-        result = self.town.parser.parse(turn.message.text, MessageContext(village=village, role=turn.speaker.role))
+        awaiting = village is not None and village in turn.speaker.heads_of and await self._report_open(turn, village)
+        context = MessageContext(village=village, role=turn.speaker.role, awaiting_report=awaiting)
+        result = self.town.parser.parse(turn.message.text, context)
         action = KIND_ACTIONS.get(result.kind)
         if action is not None:
             attempt.addressed = True
             await action(turn, result)
         return result.kind
+
+    async def _report_open(self, turn: Turn, village: str) -> bool:
+        """Today's report is started but incomplete, so one more figure from the head completes it."""
+        report = await turn.store.reports.day(village, turn.day, self.town.required)
+        return report.revisions > 0 and not report.complete
 
     async def _give_up(self, message: IncomingMessage, *, apologise: bool) -> list[OutgoingMessage]:
         """Record the message as handled (so it is not retried forever); say sorry if it was for us."""

@@ -90,9 +90,11 @@ class MessageParser:
         return build_report(extraction, village, self.vocab, correction=correction)
 
     def _implicit_report(self, text: str, ctx: MessageContext) -> ParseResult | None:
-        """A head's figures without 日报: at least two fields with values, and not a plan."""
+        """A head's figures without 日报: at least two fields with values (one, when the village's
+        report is open and awaits the rest), and not a plan."""
         extraction = extract_fields(text, self.vocab)
-        if len(extraction.values) < 2 or is_plan(text, extraction):
+        needed = 1 if ctx.awaiting_report else 2
+        if len(extraction.values) < needed or is_plan(text, extraction):
             return None
         village = reporting_village(text, extraction, ctx, self.vocab)
         return build_report(extraction, village, self.vocab, correction=False)

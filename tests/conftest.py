@@ -1,0 +1,83 @@
+"""Fixtures shared by the storage and handler tests: the database on both backends, the town, a clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import pytest
+from chat_harness import Chat, FakePlatform
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.app import App
+from bot.config import TownConfig, example_town
+from handlers.clock import ManualClock
+from storage import Database, async_url
+
+PG_URL = os.environ.get("VILLAGEBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@cache
+def postgres_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+async def _admin(statement: str) -> None:
+    engine = create_async_engine(async_url(PG_URL), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> AsyncIterator[Database]:
+    """A fresh, migrated database: an SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path}/villagebot.db")
+        await db.migrate()
+        yield db
+        await db.close()
+        return
+    if not postgres_answers():
+        pytest.skip("PostgreSQL does not answer at 127.0.0.1:5432 (start it to run the PostgreSQL half)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    await _admin(f'CREATE SCHEMA "{schema}"')
+    db = Database(PG_URL, schema=schema)
+    try:
+        await db.migrate()
+        yield db
+    finally:
+        await db.close()
+        await _admin(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def town_config() -> TownConfig:
+    return example_town()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """9 o'clock on a weekday morning in the town, 17 Feb 2020."""
+    return ManualClock(dt.datetime(2020, 2, 17, 9, 0, tzinfo=SHANGHAI))
+
+
+@pytest.fixture
+async def chat(database: Database, town_config: TownConfig, clock: ManualClock) -> AsyncIterator[Chat]:
+    """The real app (dispatcher, outbox, sender) on the test database, delivering to a FakePlatform."""
+    platform = FakePlatform()
+    app = await App.start(town_config, clock=clock, platforms={"console": platform}, database=database)
+    yield Chat(app, platform)
