@@ -11,12 +11,14 @@ from dataclasses import dataclass
 
 from handlers.clock import Clock, SystemClock
 from handlers.dispatcher import Dispatcher
+from handlers.messages import IncomingMessage
 from handlers.town import Town
 from storage import Database, DatabaseError
 
 from .config import TownConfig
 from .console import ConsoleChat, ConsolePlatform, chat_names
-from .delivery import OutboxSender, Platform
+from .delivery import OutboxSender, Platform, PlatformAdapter
+from .platforms import build_adapters
 
 log = logging.getLogger("villagebot")
 
@@ -29,7 +31,7 @@ class App:
     database: Database
     town: Town
     dispatcher: Dispatcher
-    sender: OutboxSender
+    senders: dict[str, OutboxSender]
 
     @classmethod
     async def start(
@@ -48,8 +50,26 @@ class App:
             raise
         town = Town.build(config, clock or SystemClock())
         dispatcher = Dispatcher(town, database)
-        sender = OutboxSender(database, platforms or {}, town.clock)
-        return cls(config, database, town, dispatcher, sender)
+        senders = {name: OutboxSender(database, p, town.clock) for name, p in (platforms or {}).items()}
+        return cls(config, database, town, dispatcher, senders)
+
+    def add_platform(self, platform: Platform) -> OutboxSender:
+        sender = self.senders[platform.name] = OutboxSender(self.database, platform, self.town.clock)
+        return sender
+
+    async def drain(self) -> int:
+        """Deliver what is due on every platform now; the number delivered."""
+        return sum([await sender.drain() for sender in self.senders.values()])
+
+    async def receive(self, message: IncomingMessage) -> None:
+        """What every adapter calls: handle and store the message, then let the senders go."""
+        await self.dispatcher.handle(message)
+        self.wake_senders()
+
+    def wake_senders(self) -> None:
+        """Tell every sender that the outbox has something new."""
+        for sender in self.senders.values():
+            sender.wake.set()
 
     async def close(self) -> None:
         await self.database.close()
@@ -66,17 +86,58 @@ def run_bot(config: TownConfig) -> int:
         return 0
 
 
-async def _run(config: TownConfig) -> int:
-    console = ConsolePlatform(sys.stdout, chat_names(config))
-    app = await App.start(config, platforms={"console": console})
+def _stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _run(config: TownConfig) -> int:
+    app = await App.start(config)
+    adapters = build_adapters(app)
+    if adapters:
+        return await _run_platforms(app, adapters)
+    await app.close()
+    return await _run_console(config)
+
+
+async def _run_platforms(app: App, adapters: list[PlatformAdapter]) -> int:
+    """The bot in the town's real groups: every adapter receives, every platform's sender drains."""
+    logging.getLogger().setLevel(logging.INFO)
+    config = app.config
+    for adapter in adapters:
+        app.add_platform(adapter)
+    stop = _stop_on_signals()
+    log.info("villagebot for %s started on %s", config.town.name, ", ".join(a.name for a in adapters))
+    tasks = [asyncio.create_task(a.run(stop), name=f"receive-{a.name}") for a in adapters]
+    tasks += [asyncio.create_task(s.run(), name=f"send-{n}") for n, s in app.senders.items()]
+    stopper = asyncio.create_task(stop.wait())
     try:
-        await app.sender.drain()  # what a previous run left queued goes out first
-        chat = ConsoleChat(app.town, app.dispatcher, app.sender, console, sys.stdin)
+        done, _ = await asyncio.wait({*tasks, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not stopper and task.exception() is not None:
+                log.error("%s stopped: %s", task.get_name(), task.exception())
+                return 1
+        return 0
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await app.close()
+        log.info("villagebot stopped")
+
+
+async def _run_console(config: TownConfig) -> int:
+    console = ConsolePlatform(sys.stdout, chat_names(config))
+    app = await App.start(config, platforms={"console": console})
+    stop = _stop_on_signals()
+    try:
+        await app.drain()  # what a previous run left queued goes out first
+        chat = ConsoleChat(app.town, app.dispatcher, app.senders["console"], console, sys.stdin)
         chat_task = asyncio.create_task(chat.run())
         stop_task = asyncio.create_task(stop.wait())
         await asyncio.wait({chat_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)

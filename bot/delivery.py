@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Mapping
 from typing import Protocol
 
 from handlers.clock import Clock
@@ -41,8 +40,17 @@ class Platform(Protocol):
         ...
 
 
-def platform_of(chat: str) -> str:
-    return chat.partition(":")[0]
+class PlatformAdapter(Platform, Protocol):
+    """A chat platform: delivers what the outbox holds and feeds what people say to the app.
+
+    An adapter is built with the running `App` (see bot/platforms.py) and hands each message to
+    `await app.receive(message)`, which returns once the message is handled and stored; only then
+    may the adapter tell its platform that the message was received.
+    """
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Receive messages until `stop` is set."""
+        ...
 
 
 def outgoing(row: OutboxMessage) -> OutgoingMessage:
@@ -61,19 +69,20 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 class OutboxSender:
-    def __init__(self, database: Database, platforms: Mapping[str, Platform], clock: Clock) -> None:
+    """Drains one platform's share of the outbox, so a slow platform never holds up another."""
+
+    def __init__(self, database: Database, platform: Platform, clock: Clock) -> None:
         self.database = database
-        self.platforms = dict(platforms)
+        self.platform = platform
         self.clock = clock
         self.wake = asyncio.Event()
 
     async def drain(self, limit: int = 200) -> int:
-        """Send every due message of the platforms we have; the number delivered."""
+        """Send every due message of this platform; the number delivered."""
         delivered = 0
         while True:
             async with self.database.transaction() as store:
-                rows = await store.outbox.due(self.clock.now(), limit=limit)
-            rows = [r for r in rows if platform_of(r.chat) in self.platforms]
+                rows = await store.outbox.due(self.clock.now(), self.platform.name, limit=limit)
             if not rows:
                 return delivered
             progress = False
@@ -85,9 +94,8 @@ class OutboxSender:
                 return delivered
 
     async def _send(self, row: OutboxMessage) -> bool:
-        platform = self.platforms[platform_of(row.chat)]
         try:
-            message_id = await platform.deliver(outgoing(row))
+            message_id = await self.platform.deliver(outgoing(row))
         except DeliveryError as exc:
             await self._failed(row.id, exc)
             return False

@@ -51,6 +51,10 @@ class _Attempt:
     addressed: bool = False
 
 
+class MessageNotStored(Exception):
+    """Neither the message nor its failure could be recorded: the platform must not confirm it."""
+
+
 class Dispatcher:
     def __init__(self, town: Town, database: Database) -> None:
         self.town = town
@@ -119,6 +123,6 @@ class Dispatcher:
                 )
                 await turn.reply(texts.internal_error())
                 return turn.sent
-        except Exception:
+        except Exception as exc:
             log.exception("could not record the failure of message %s", message.message_id)
-            return []
+            raise MessageNotStored(f"message {message.message_id} in {message.chat} was not stored") from exc

@@ -80,7 +80,7 @@ class Chat:
             sender_name=who, mentioned=mentioned, mentions_bot=mentions_bot,
         )
         await self.app.dispatcher.handle(message)
-        await self.app.sender.drain()
+        await self.app.drain()
         return [m.text for m in self.platform.sent[before:] if m.chat == where]
 
     def sent_to(self, chat: str) -> list[str]:

@@ -170,5 +170,5 @@ async def test_a_failed_send_is_retried_and_then_delivered(chat: Chat) -> None:
     replies = await chat.person("五星村", "resident").says("帮助")
     assert replies == []  # the first try failed; the row waits for its retry
     chat.app.town.clock.advance(dt.timedelta(seconds=5))  # type: ignore[attr-defined]
-    await chat.app.sender.drain()
+    await chat.app.drain()
     assert len(chat.sent_to("console:五星村")) == 1

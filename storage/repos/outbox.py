@@ -48,15 +48,18 @@ class Outbox:
         await self.session.flush()
         return row
 
-    async def due(self, now: dt.datetime, limit: int = 100, chats: Sequence[str] | None = None) -> list[OutboxMessage]:
+    async def due(self, now: dt.datetime, platform: str, limit: int = 100) -> list[OutboxMessage]:
+        """Pending rows for one platform's chats whose time has come, most urgent first."""
         query = (
             select(OutboxMessage)
-            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .where(
+                OutboxMessage.status == "pending",
+                OutboxMessage.next_attempt_at <= now,
+                OutboxMessage.chat.startswith(f"{platform}:", autoescape=True),
+            )
             .order_by(OutboxMessage.priority, OutboxMessage.id)
             .limit(limit)
         )
-        if chats is not None:
-            query = query.where(OutboxMessage.chat.in_(chats))
         return list((await self.session.scalars(query)).all())
 
     async def get(self, row_id: int) -> OutboxMessage | None:
