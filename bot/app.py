@@ -13,6 +13,7 @@ from handlers.clock import Clock, SystemClock
 from handlers.dispatcher import Dispatcher
 from handlers.messages import IncomingMessage
 from handlers.town import Town
+from scheduler.leader import keep_the_clock
 from storage import Database, DatabaseError
 
 from .config import TownConfig
@@ -114,6 +115,7 @@ async def _run_platforms(app: App, adapters: list[PlatformAdapter]) -> int:
     log.info("villagebot for %s started on %s", config.town.name, ", ".join(a.name for a in adapters))
     tasks = [asyncio.create_task(a.run(stop), name=f"receive-{a.name}") for a in adapters]
     tasks += [asyncio.create_task(s.run(), name=f"send-{n}") for n, s in app.senders.items()]
+    tasks.append(asyncio.create_task(keep_the_clock(app.town, app.database, app.wake_senders, stop), name="clock"))
     stopper = asyncio.create_task(stop.wait())
     try:
         done, _ = await asyncio.wait({*tasks, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -140,9 +142,15 @@ async def _run_console(config: TownConfig) -> int:
         chat = ConsoleChat(app.town, app.dispatcher, app.senders["console"], console, sys.stdin)
         chat_task = asyncio.create_task(chat.run())
         stop_task = asyncio.create_task(stop.wait())
+        background = [
+            asyncio.create_task(app.senders["console"].run()),
+            asyncio.create_task(keep_the_clock(app.town, app.database, app.wake_senders, stop)),
+        ]
         await asyncio.wait({chat_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (chat_task, stop_task):
+        stop.set()
+        for task in (chat_task, stop_task, *background):
             task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
     finally:
         await app.close()
     return 0

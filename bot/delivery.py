@@ -76,9 +76,14 @@ class OutboxSender:
         self.platform = platform
         self.clock = clock
         self.wake = asyncio.Event()
+        self._draining = asyncio.Lock()  # one drain at a time, or two could take the same row
 
     async def drain(self, limit: int = 200) -> int:
         """Send every due message of this platform; the number delivered."""
+        async with self._draining:
+            return await self._drain(limit)
+
+    async def _drain(self, limit: int) -> int:
         delivered = 0
         while True:
             async with self.database.transaction() as store:

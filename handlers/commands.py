@@ -17,6 +17,9 @@ _COMMANDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("bind", re.compile(r"^(?:/bind(?:@\w+)?|绑定)(?:\s+|$|:)(?P<arg>.*)$")),
     ("set_head", re.compile(r"^(?:/sethead(?:@\w+)?|设置村长|设置报告人)(?:\s+|$|:)(?P<arg>.*)$")),
     ("rectify", re.compile(r"^(?:/done(?:@\w+)?|整改完成|已整改)\s*[:]?\s*#?\s*(?P<arg>[0-9]+)")),
+    ("list_scheduled", re.compile(r"^(?:/schedules(?:@\w+)?|定时通知列表|查看定时通知)$")),
+    ("cancel_scheduled", re.compile(r"^(?:/unschedule(?:@\w+)?|取消定时通知)\s*[:]?\s*#?\s*(?P<arg>[0-9]+)")),
+    ("schedule", re.compile(r"^(?:/schedule(?:@\w+)?|定时通知)(?:\s+|$|:)(?P<arg>.*)$", re.DOTALL)),
 )
 _LEADING_MENTIONS = re.compile(r"^(?:@\S+\s+)+")
 

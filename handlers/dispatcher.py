@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from storage import Database
 
 from . import texts
-from .actions import admin, checkpoints, donations, inspections, notices, progress, reports
+from .actions import admin, checkpoints, donations, inspections, notices, progress, reports, scheduled_notices
 from .commands import Command, match_command
 from .messages import IncomingMessage, OutgoingMessage
 from .parsing import MessageContext, ParseResult
@@ -41,6 +41,9 @@ COMMAND_ACTIONS: dict[str, CommandAction] = {
     "bind": admin.bind_chat,
     "set_head": admin.set_head,
     "rectify": inspections.rectify_item,
+    "schedule": scheduled_notices.schedule_notice,
+    "list_scheduled": scheduled_notices.list_scheduled,
+    "cancel_scheduled": scheduled_notices.cancel_scheduled,
 }
 
 

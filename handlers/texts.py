@@ -262,3 +262,63 @@ def bulletin(parts: Sequence[str], *, vehicles: int, people: int, donors: int, m
     if goods:
         sentence += "，捐赠物资" + "、".join(goods)
     return sentence + "。"
+
+
+# --- the clock -------------------------------------------------------------------------------
+
+
+def reminder(village: str, day: dt.date, template: str, deadline: str) -> str:
+    return f"⏰ {village}：请于今天（{day_label(day)}）{deadline}前报送疫情防控日报。格式：\n{template}"
+
+
+def chase(village: str, missing_labels: Sequence[str] | None, deadline: str) -> str:
+    if missing_labels is None:
+        return f"❗{village}今天（截至目前）还没有报送日报，请村干部在{deadline}前报送。"
+    return f"❗{village}今天的日报还缺：{joined(missing_labels)}，请村干部在{deadline}前补报。"
+
+
+def chase_leaders(day: dt.date, missing: Sequence[str], incomplete: Sequence[str]) -> str:
+    lines = [f"📌 {day_label(day)}日报催报：尚有 {len(missing) + len(incomplete)} 个村未报齐。"]
+    if missing:
+        lines.append("未报：" + joined(missing))
+    if incomplete:
+        lines.append("未报全：" + joined(incomplete))
+    return "\n".join(lines)
+
+
+def all_reported(day: dt.date) -> str:
+    return f"📌 {day_label(day)}日报：各村均已报齐。"
+
+
+def accountability_lines(records: Sequence[tuple[str, int, int]]) -> str:
+    """(village, days missed this month, days in a row) → one line each."""
+    return "\n".join(f"  {village}：本月未按时报送 {month} 天，已连续 {row} 天" for village, month, row in records)
+
+
+def deadline_summary(report_text: str) -> str:
+    return "🗓 截止时间已到，今日汇总如下：\n" + report_text
+
+
+def scheduled_notice_confirmed(notice_id: int, when: str, villages: Sequence[str] | None) -> str:
+    where = joined(villages) if villages else "各村"
+    return f"✅ 定时通知 #{notice_id} 将于 {when} 发往{where}。取消请发「取消定时通知 #{notice_id}」。"
+
+
+def scheduled_notice_usage() -> str:
+    return "用法：「定时通知 明天08:00 内容」或「定时通知 2月18日 09:30 内容」，时间须晚于现在。"
+
+
+def scheduled_notice_list(lines: Sequence[str]) -> str:
+    return "待发的定时通知：\n" + "\n".join(lines) if lines else "没有待发的定时通知。"
+
+
+def scheduled_notice_cancelled(notice_id: int) -> str:
+    return f"已取消定时通知 #{notice_id}。"
+
+
+def scheduled_notice_not_found(notice_id: int) -> str:
+    return f"没有待发的定时通知 #{notice_id}。"
+
+
+def scheduled_notice_sent(notice_id: int, groups: int) -> str:
+    return f"定时通知 #{notice_id} 已发出，共 {groups} 个群。"

@@ -43,6 +43,7 @@ class TownReport:
     notices: list[dict[str, Any]]
     cumulative: dict[str, Any]
     bulletin: str
+    accountability: list[dict[str, Any]] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -84,6 +85,7 @@ class TownReport:
             "notices": self.notices,
             "cumulative": self.cumulative,
             "bulletin": self.bulletin,
+            "accountability": self.accountability,
         }
 
 
@@ -186,6 +188,11 @@ async def build_town_report(store: Store, town: Town, day: dt.date) -> TownRepor
             f"{name}{texts.number(_number(quantity))}{unit}" for (name, unit), quantity in donation_totals.goods.items()
         ],
     )
+    accountability = [
+        {"village": r.village, "missed_this_month": r.missed_this_month, "missed_in_a_row": r.in_a_row}
+        for r in await store.missed_reports.accountability(day, town.directory.village_names)
+        if r.missed_this_month
+    ]
     return TownReport(
         town=town.name,
         day=day,
@@ -201,6 +208,7 @@ async def build_town_report(store: Store, town: Town, day: dt.date) -> TownRepor
         notices=notices,
         cumulative=cumulative,
         bulletin=bulletin,
+        accountability=accountability,
         labels={spec.id: spec.label for spec in town.fields},
     )
 
@@ -234,6 +242,13 @@ def render_text(report: TownReport) -> str:
         lines += [f"  #{i['id']} {i['place']}：{i['problem']}" for i in report.open_inspections]
     for notice in report.notices:
         lines.append(f"通知 #{notice['id']}：已送达 {notice['delivered']}/{notice['groups']} 个群")
+    if report.accountability:
+        lines.append("问责记录（截至当日）：")
+        lines.append(
+            texts.accountability_lines(
+                [(a["village"], a["missed_this_month"], a["missed_in_a_row"]) for a in report.accountability]
+            )
+        )
     lines.append("")
     lines.append(report.bulletin)
     return "\n".join(lines) + "\n"

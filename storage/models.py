@@ -191,3 +191,43 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None]
     platform_message_id: Mapped[str | None] = mapped_column(sa.String(100))
     error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class ScheduledSend(Base):
+    """One scheduled message to one chat on one day, recorded before it goes out: never twice."""
+
+    __tablename__ = "scheduled_sends"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    day: Mapped[dt.date]
+    kind: Mapped[str] = mapped_column(sa.String(40))  # remind | chase | deadline | notice:<key>
+    chat: Mapped[str] = mapped_column(sa.String(200))
+    outbox_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox.id"))
+    created_at: Mapped[dt.datetime]
+    __table_args__ = (sa.UniqueConstraint("day", "kind", "chat", name="uq_scheduled_send"),)
+
+
+class ScheduledNotice(Base):
+    """A notice an admin asked to send later (定时通知)."""
+
+    __tablename__ = "scheduled_notices"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    run_at: Mapped[dt.datetime] = mapped_column(index=True)
+    body: Mapped[str] = mapped_column(sa.Text)
+    villages: Mapped[list[Any]]
+    created_by: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[dt.datetime]
+    chat: Mapped[str] = mapped_column(sa.String(200))  # where it was asked for: the confirmation goes there
+    status: Mapped[str] = mapped_column(sa.String(10), default="pending")  # pending | sent | cancelled
+    notice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("notices.id"))
+
+
+class MissedReport(Base):
+    """A village without a complete report at the deadline: the record that holds it to account."""
+
+    __tablename__ = "missed_reports"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    day: Mapped[dt.date] = mapped_column(index=True)
+    village: Mapped[str] = mapped_column(sa.String(100))
+    incomplete: Mapped[bool]  # something came in, but not everything
+    recorded_at: Mapped[dt.datetime]
+    __table_args__ = (sa.UniqueConstraint("day", "village", name="uq_missed_report"),)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .repos.bindings import ChatBindings
+from .repos.clock import MissedReports, ScheduledNotices, ScheduledSends
 from .repos.inbound import InboundMessages
 from .repos.notices import Notices
 from .repos.outbox import Outbox
@@ -23,3 +24,6 @@ class Store:
         self.inspections = InspectionItems(session)
         self.notices = Notices(session)
         self.outbox = Outbox(session)
+        self.scheduled_sends = ScheduledSends(session)
+        self.scheduled_notices = ScheduledNotices(session)
+        self.missed_reports = MissedReports(session)

@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from storage import Store
 from storage.repos.outbox import PRIORITY_BULK
 
 from .. import texts
-from ..messages import OutgoingMessage
 from ..parsing import ParseResult
 from ..permissions import Action, allowed
+from ..town import Town
 from ..turn import Turn
+
+
+@dataclass(frozen=True)
+class QueuedNotice:
+    notice_id: int
+    groups: int
+    villages: list[str]  # the villages that had a group to send to
+
+
+async def queue_notice(
+    store: Store, town: Town, *, body: str, villages: Sequence[str], by: str, at: dt.datetime
+) -> QueuedNotice | None:
+    """Write the notice and one outbox row per village group, in the caller's transaction.
+    None when no named village has a group."""
+    chats = await town.directory.village_chats(store)
+    targets = [(village, chat) for village in villages for chat in chats.get(village, [])]
+    if not targets:
+        return None
+    notice = await store.notices.create(day=town.day_of(at), body=body, by=by, at=at, villages=list(villages))
+    text = texts.notice_text(town.name, body)
+    for village, chat in targets:
+        row = await store.outbox.enqueue(chat=chat, text=text, purpose="notice", at=at, priority=PRIORITY_BULK)
+        await store.notices.add_delivery(notice, village=village, chat=chat, outbox_id=row.id)
+    return QueuedNotice(notice.id, len(targets), [v for v in villages if chats.get(v)])
 
 
 async def broadcast_notice(turn: Turn, result: ParseResult) -> None:
@@ -22,18 +51,15 @@ async def broadcast_notice(turn: Turn, result: ParseResult) -> None:
     if unknown:
         await turn.reply(texts.notice_unknown_villages(unknown, directory.village_names))
         return
-    villages = result.fields.get("villages") or directory.village_names
-    chats = await directory.village_chats(turn.store)
-    targets = [(village, chat) for village in villages for chat in chats.get(village, [])]
-    if not targets:
+    queued = await queue_notice(
+        turn.store,
+        turn.town,
+        body=result.fields["body"],
+        villages=result.fields.get("villages") or directory.village_names,
+        by=turn.speaker.id,
+        at=turn.message.at,
+    )
+    if queued is None:
         await turn.reply(texts.notice_no_groups())
         return
-    body = result.fields["body"]
-    notice = await turn.store.notices.create(
-        day=turn.day, body=body, by=turn.speaker.id, at=turn.message.at, villages=villages
-    )
-    text = texts.notice_text(turn.town.name, body)
-    for village, chat in targets:
-        outbox_id = await turn.send(OutgoingMessage(chat=chat, text=text, purpose="notice", priority=PRIORITY_BULK))
-        await turn.store.notices.add_delivery(notice, village=village, chat=chat, outbox_id=outbox_id)
-    await turn.reply(texts.notice_queued(notice.id, len(targets), [v for v in villages if chats.get(v)]))
+    await turn.reply(texts.notice_queued(queued.notice_id, queued.groups, queued.villages))

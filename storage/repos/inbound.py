@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import InboundMessage
+from ..upsert import insert_or_ignore
 
 
 class InboundMessages:
@@ -25,10 +25,8 @@ class InboundMessages:
             "received_at": at,
             "kind": "pending",
         }
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = (
-            insert(InboundMessage)
+            insert_or_ignore(self.session, InboundMessage)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["platform", "chat", "message_id"])
             .returning(InboundMessage.id)

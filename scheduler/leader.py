@@ -1,0 +1,122 @@
+"""Exactly one process keeps the clock: the one holding a PostgreSQL advisory lock.
+
+The lock belongs to a database session, so when its process dies (or its connection drops) the
+server releases it and another process takes over at its next try. With SQLite there is one
+process by definition, and it always leads.
+
+APScheduler 4 solves this differently: a shared data store where every scheduler acquires
+schedules and jobs with row locks and leases. We stay on APScheduler 3 (the chosen package) with
+an in-memory job store, and make the lock decide who runs it; the unique claims in
+`scheduled_sends` are the second line of defence, so even two leaders for a moment send once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import zlib
+from collections.abc import Callable
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from handlers.town import Town
+from storage import Database
+
+from .runner import TownClock
+
+log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 15.0
+
+
+def lock_key(town_name: str) -> int:
+    """A stable 32-bit key per town, so two towns on one server do not block each other."""
+    return zlib.crc32(f"villagebot-clock:{town_name}".encode())
+
+
+class ClockLock:
+    def __init__(self, database: Database, town_name: str) -> None:
+        self.database = database
+        self.key = lock_key(town_name)
+        self._connection: AsyncConnection | None = None
+
+    async def try_acquire(self) -> bool:
+        if self.database.dialect != "postgresql":
+            return True
+        if self._connection is not None:
+            return await self.still_held()
+        connection = await self.database.engine.connect()
+        try:
+            held = bool((await connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key})).scalar())
+            await connection.commit()
+        except Exception:
+            await connection.close()
+            raise
+        if held:
+            self._connection = connection
+        else:
+            await connection.close()
+        return held
+
+    async def still_held(self) -> bool:
+        if self.database.dialect != "postgresql":
+            return True
+        if self._connection is None:
+            return False
+        try:
+            await self._connection.execute(text("SELECT 1"))
+            await self._connection.commit()
+            return True
+        except Exception:
+            log.warning("lost the connection that holds the clock lock")
+            await self.release()
+            return False
+
+    async def release(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+                await self._connection.commit()
+            with contextlib.suppress(Exception):
+                await self._connection.close()
+            self._connection = None
+
+
+async def keep_the_clock(
+    town: Town,
+    database: Database,
+    on_sent: Callable[[], None],
+    stop: asyncio.Event,
+    retry_seconds: float = RETRY_SECONDS,
+    on_leading: Callable[[bool], None] | None = None,
+) -> None:
+    """Run the town's clock while this process holds the lock; try again every `retry_seconds`."""
+    lock = ClockLock(database, town.name)
+    clock: TownClock | None = None
+    try:
+        while not stop.is_set():
+            try:
+                leading = await lock.try_acquire()
+            except Exception:
+                log.exception("could not ask for the clock lock")
+                leading = False
+            if leading and clock is None:
+                log.info("this process keeps the clock for %s", town.name)
+                clock = TownClock(town, database, on_sent)
+                await clock.start()
+                if on_leading:
+                    on_leading(True)
+            elif not leading and clock is not None:
+                log.warning("this process no longer keeps the clock")
+                clock.shutdown()
+                clock = None
+                if on_leading:
+                    on_leading(False)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=retry_seconds)
+    finally:
+        if clock is not None:
+            clock.shutdown()
+        await lock.release()
