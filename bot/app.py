@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from handlers.clock import Clock, SystemClock
 from handlers.dispatcher import Dispatcher
 from handlers.messages import IncomingMessage
+from handlers.personal_info import install_log_masking
 from handlers.town import Town
 from scheduler.leader import keep_the_clock
 from storage import Database, DatabaseError
+from storage.personal_data import DataKey, DataKeyError
 
 from .config import TownConfig
 from .console import ConsoleChat, ConsolePlatform, chat_names
@@ -49,7 +51,12 @@ class App:
         except Exception:
             await database.close()
             raise
-        town = Town.build(config, clock or SystemClock())
+        try:
+            data_key = DataKey.from_environment()
+        except DataKeyError:
+            await database.close()
+            raise
+        town = Town.build(config, clock or SystemClock(), data_key)
         dispatcher = Dispatcher(town, database)
         senders = {name: OutboxSender(database, p, town.clock) for name, p in (platforms or {}).items()}
         return cls(config, database, town, dispatcher, senders)
@@ -78,9 +85,10 @@ class App:
 
 def run_bot(config: TownConfig) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_masking()
     try:
         return asyncio.run(_run(config))
-    except DatabaseError as exc:
+    except (DatabaseError, DataKeyError) as exc:
         print(f"villagebot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

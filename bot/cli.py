@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from bot import people_command
 from bot.config import ConfigError, TownConfig, example_town_text, load_config
 from handlers.parsing import ROLES, MessageContext, MessageParser, Role, Vocabulary
 
@@ -34,6 +35,24 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("text", "json", "xlsx"), default="text")
     report.add_argument("--output", help="write to this file instead of standard output")
     report.set_defaults(handler=_report)
+
+    report.add_argument("--audit", action="store_true", help="include the day's audit log")
+
+    keygen = commands.add_parser("keygen", help="print a new data key for VILLAGEBOT_DATA_KEY")
+    keygen.set_defaults(handler=lambda args, config: people_command.keygen())
+    purge = with_config(commands.add_parser("purge", help="delete personal data past its retention"))
+    purge.set_defaults(handler=lambda args, config: people_command.purge(config))
+    people = with_config(commands.add_parser("people", help="people under observation, as CSV (masked)"))
+    people.add_argument("--village", help="only this village")
+    people.add_argument("--full", action="store_true", help="unmasked: needs --admin and the data key; audited")
+    people.add_argument("--admin", help="your admin id (platform:id), recorded in the audit log")
+    people.set_defaults(
+        handler=lambda args, config: people_command.export(
+            config, village=args.village, full=args.full, admin=args.admin
+        )
+    )
+    rotate = with_config(commands.add_parser("rotate-key", help="re-encrypt personal data with a new data key"))
+    rotate.set_defaults(handler=lambda args, config: people_command.rotate_key(config))
 
     example = commands.add_parser("example-config", help="print the example town's config")
     example.set_defaults(handler=lambda args, config: _print(example_town_text()))
@@ -91,7 +110,7 @@ def _run(args: argparse.Namespace, config: TownConfig) -> int:
 def _report(args: argparse.Namespace, config: TownConfig) -> int:
     from bot.report_command import write_report
 
-    return write_report(config, date=args.date, fmt=args.format, output=args.output)
+    return write_report(config, date=args.date, fmt=args.format, output=args.output, audit=args.audit)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from handlers.clock import SystemClock
+from handlers.clock import SystemClock, at_local
 from handlers.town import Town
 from handlers.town_report import TownReport, build_town_report, render_text
 from storage import Database, DatabaseError
@@ -30,24 +30,38 @@ def parse_day(value: str | None, town: Town) -> dt.date:
         raise ReportError(f"--date {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2020-02-17") from None
 
 
-async def load_report(config: TownConfig, day_text: str | None) -> TownReport:
+async def load_report(config: TownConfig, day_text: str | None, *, audit: bool = False) -> TownReport:
     town = Town.build(config, SystemClock())
     day = parse_day(day_text, town)
     database = Database(config.database_url)
     try:
         await database.migrate()
         async with database.transaction() as store:
-            return await build_town_report(store, town, day)
+            report = await build_town_report(store, town, day)
+            if audit:
+                start = at_local(day, dt.time(0), town.zone)
+                report.audit = [
+                    {
+                        "at": e.at.astimezone(town.zone).isoformat(timespec="seconds"),
+                        "actor": e.actor,
+                        "action": e.action,
+                        "subject": e.subject,
+                        "before": e.before,
+                        "after": e.after,
+                    }
+                    for e in await store.audit.between(start, start + dt.timedelta(days=1))
+                ]
+            return report
     finally:
         await database.close()
 
 
-def write_report(config: TownConfig, *, date: str | None, fmt: str, output: str | None) -> int:
+def write_report(config: TownConfig, *, date: str | None, fmt: str, output: str | None, audit: bool = False) -> int:
     if fmt == "xlsx" and output is None:
         print("villagebot: --format xlsx needs --output FILE.xlsx", file=sys.stderr)
         return 2
     try:
-        report = asyncio.run(load_report(config, date))
+        report = asyncio.run(load_report(config, date, audit=audit))
     except (ReportError, DatabaseError) as exc:
         print(f"villagebot: {exc}", file=sys.stderr)
         return 2

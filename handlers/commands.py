@@ -19,6 +19,15 @@ _COMMANDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("rectify", re.compile(r"^(?:/done(?:@\w+)?|整改完成|已整改)\s*[:]?\s*#?\s*(?P<arg>[0-9]+)")),
     ("list_scheduled", re.compile(r"^(?:/schedules(?:@\w+)?|定时通知列表|查看定时通知)$")),
     ("cancel_scheduled", re.compile(r"^(?:/unschedule(?:@\w+)?|取消定时通知)\s*[:]?\s*#?\s*(?P<arg>[0-9]+)")),
+    ("register_person", re.compile(r"^(?:#?返乡登记|#?登记返乡|/register(?:@\w+)?)(?:\s|$|:)(?P<arg>.*)$", re.DOTALL)),
+    ("release", re.compile(r"^(?:解除观察|解除隔离|/release(?:@\w+)?)\s*[:]?\s*#?\s*(?P<arg>[0-9]+)$")),
+    ("hospital", re.compile(r"^(?:送医|转院|送医院|/hospital(?:@\w+)?)\s*[:]?\s*#?\s*(?P<arg>[0-9]+)$")),
+    (
+        "temperature",
+        re.compile(
+            r"^(?P<arg>(?:#[0-9]+|[\u4e00-\u9fff·]{2,6})\s*(?:体温)?[:]?\s*(?:3[4-9]|4[0-2])(?:\.[0-9])?)\s*(?:°C|℃|度)?$"
+        ),
+    ),
     ("schedule", re.compile(r"^(?:/schedule(?:@\w+)?|定时通知)(?:\s+|$|:)(?P<arg>.*)$", re.DOTALL)),
 )
 _LEADING_MENTIONS = re.compile(r"^(?:@\S+\s+)+")

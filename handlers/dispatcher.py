@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from storage import Database
 
 from . import texts
-from .actions import admin, checkpoints, donations, inspections, notices, progress, reports, scheduled_notices
+from .actions import (
+    admin,
+    checkpoints,
+    donations,
+    inspections,
+    notices,
+    people,
+    progress,
+    reports,
+    scheduled_notices,
+)
 from .commands import Command, match_command
 from .messages import IncomingMessage, OutgoingMessage
 from .parsing import MessageContext, ParseResult
@@ -44,6 +54,10 @@ COMMAND_ACTIONS: dict[str, CommandAction] = {
     "schedule": scheduled_notices.schedule_notice,
     "list_scheduled": scheduled_notices.list_scheduled,
     "cancel_scheduled": scheduled_notices.cancel_scheduled,
+    "register_person": people.register_person,
+    "temperature": people.check_temperature,
+    "release": people.release_person,
+    "hospital": people.send_to_hospital,
 }
 
 

@@ -12,7 +12,10 @@ from .parsing import Role
 
 
 class Action(StrEnum):
-    REPORT = "report"  # send or correct a village's daily report
+    REPORT = "report"  # send a village's daily report
+    CORRECT = "correct"  # correct it (更正)
+    REGISTER_PERSON = "register_person"  # register, check in, release a person under observation
+    SEE_NAMES = "see_names"  # see the unmasked names of people under observation
     CHECKIN = "checkin"  # register a vehicle or walk-in party at a checkpoint
     DONATE = "donate"  # record a donation
     INSPECT = "inspect"  # log an inspection finding
@@ -26,10 +29,13 @@ class Action(StrEnum):
 
 
 # Actions a head may take only for the village they head.
-VILLAGE_SCOPED = frozenset({Action.REPORT, Action.RECTIFY})
+VILLAGE_SCOPED = frozenset({Action.REPORT, Action.CORRECT, Action.REGISTER_PERSON, Action.SEE_NAMES, Action.RECTIFY})
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REPORT: frozenset({"admin", "head"}),
+    Action.CORRECT: frozenset({"admin", "head"}),
+    Action.REGISTER_PERSON: frozenset({"admin", "head"}),
+    Action.SEE_NAMES: frozenset({"admin", "head"}),
     Action.CHECKIN: frozenset({"admin", "checkpoint"}),
     Action.DONATE: frozenset({"admin"}),
     Action.INSPECT: frozenset({"admin"}),

@@ -322,3 +322,58 @@ def scheduled_notice_not_found(notice_id: int) -> str:
 
 def scheduled_notice_sent(notice_id: int, groups: int) -> str:
     return f"定时通知 #{notice_id} 已发出，共 {groups} 个群。"
+
+
+# --- people under observation ----------------------------------------------------------------
+
+
+def person_registered(number: int, shown: str, origin: str | None, returned: dt.date, until: dt.date) -> str:
+    came = f"{origin} " if origin else ""
+    return f"已登记 #{number} {shown} {came}{day_label(returned)}返回，居家观察至{day_label(until)}"
+
+
+def person_refused(reason: str) -> str:
+    return f"❌ 未登记：{reason}。"
+
+
+def person_duplicate(number: int) -> str:
+    return f"该身份证号已在居家观察名单中（#{number}），无需重复登记。"
+
+
+def no_data_key() -> str:
+    return "⚠️ 本系统尚未配置数据密钥，暂不能登记个人信息（姓名、电话、身份证号）。请镇防控办管理员运行 `villagebot keygen` 生成密钥并设置 VILLAGEBOT_DATA_KEY 后重启。"
+
+
+def person_village_unknown() -> str:
+    return "请在本村群里登记，或在登记内容中写明村名（例如「返乡登记 五星村 张三 …」）。"
+
+
+def person_not_allowed() -> str:
+    return "抱歉，只有本村村干部和镇防控办可以登记和管理居家观察人员。"
+
+
+def person_not_found(number: int) -> str:
+    return f"没有找到居家观察人员 #{number}。"
+
+
+def temperature_recorded(number: int, name: str, celsius: float, checks: int) -> str:
+    return f"已记录 #{number} {name} 体温 {celsius:.1f}℃（第 {checks} 次测温）。"
+
+
+def temperature_alert(village: str, number: int, name: str, celsius: float) -> str:
+    return f"🚨 居家观察人员体温异常：{village} #{number} {name} {celsius:.1f}℃，请立即安排复测和处置。"
+
+
+def person_closed(number: int, name: str, status_word: str) -> str:
+    return f"✅ #{number} {name} 已{status_word}。"
+
+
+def observation_ending(village: str, day: dt.date, people: Sequence[str]) -> str:
+    return (
+        f"📋 {village}以下居家观察人员将于{day_label(day)}期满：{joined(people)}。"
+        "确认无异常后，请发送「解除观察 #编号」。"
+    )
+
+
+def registry_mismatch(reported: int, registered: int) -> str:
+    return f"⚠️ 居家观察填报 {reported} 人，登记在册 {registered} 人，请核对。"

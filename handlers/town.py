@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.config import FieldSpec, TownConfig
+from storage.personal_data import DataKey
 
 from .clock import Clock, at_local, local_day
 from .directory import Directory
@@ -19,10 +20,11 @@ class Town:
     clock: Clock
     directory: Directory
     parser: MessageParser
+    data_key: DataKey | None = None  # without one, the bot refuses to store personal data
 
     @classmethod
-    def build(cls, config: TownConfig, clock: Clock) -> Town:
-        return cls(config, clock, Directory(config), MessageParser(Vocabulary.from_config(config)))
+    def build(cls, config: TownConfig, clock: Clock, data_key: DataKey | None = None) -> Town:
+        return cls(config, clock, Directory(config), MessageParser(Vocabulary.from_config(config)), data_key)
 
     @property
     def name(self) -> str:

@@ -44,6 +44,8 @@ class TownReport:
     cumulative: dict[str, Any]
     bulletin: str
     accountability: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[dict[str, Any]] | None = None  # only when asked for (villagebot report --audit)
+    registry: dict[str, int] = field(default_factory=dict)  # people now under observation, per village
     labels: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -86,6 +88,8 @@ class TownReport:
             "cumulative": self.cumulative,
             "bulletin": self.bulletin,
             "accountability": self.accountability,
+            "people_under_observation": self.registry,
+            **({"audit": self.audit} if self.audit is not None else {}),
         }
 
 
@@ -193,8 +197,12 @@ async def build_town_report(store: Store, town: Town, day: dt.date) -> TownRepor
         for r in await store.missed_reports.accountability(day, town.directory.village_names)
         if r.missed_this_month
     ]
+    registry_villages = await store.people.villages_with_registry()
+    observing = await store.people.counts_observing()
+    registry = {v: observing.get(v, 0) for v in town.directory.village_names if v in registry_villages}
     return TownReport(
         town=town.name,
+        registry=registry,
         day=day,
         campaign_start=start,
         villages=villages,
@@ -230,6 +238,10 @@ def render_text(report: TownReport) -> str:
             lines.append(f"{village.name}：{texts.figures([(report.labels[k], v) for k, v in village.fields.items()])}")
         else:
             lines.append(f"{village.name}：未报")
+        registered = report.registry.get(village.name)
+        reported = village.fields.get("under_observation")
+        if registered is not None and reported is not None and registered != reported:
+            lines.append("  " + texts.registry_mismatch(reported, registered))
     lines.append("")
     lines.append("合计：" + texts.figures([(report.labels[k], v) for k, v in report.totals.items()]))
     cp = report.checkpoints
@@ -251,4 +263,8 @@ def render_text(report: TownReport) -> str:
         )
     lines.append("")
     lines.append(report.bulletin)
+    if report.audit:
+        lines.append("")
+        lines.append("操作记录：")
+        lines += [f"  {a['at']} {a['actor']} {a['action']} {a['subject']}" for a in report.audit]
     return "\n".join(lines) + "\n"

@@ -158,6 +158,8 @@ async def catch_up(town: Town, database: Database, now: dt.datetime) -> dict[str
     done: dict[str, int] = {}
     if schedule.remind <= local < schedule.chase:
         done["remind"] = await send_reminders(town, database, now)
+    if local >= schedule.remind:
+        done["observation_endings"] = await send_observation_endings(town, database, now)
     if schedule.chase <= local < schedule.deadline:
         done["chase"] = await send_chase(town, database, now)
     if local >= schedule.deadline:
@@ -165,3 +167,41 @@ async def catch_up(town: Town, database: Database, now: dt.datetime) -> dict[str
     done["notices"] = await send_config_notices(town, database, now)
     done["scheduled"] = await send_due_scheduled_notices(town, database, now)
     return done
+
+
+async def send_observation_endings(town: Town, database: Database, now: dt.datetime) -> int:
+    """Tell each village whose people's observation ends tomorrow, once a day per group."""
+    day = town.day_of(now)
+    sent = 0
+    async with database.transaction() as store:
+        ending = await store.people.ending_on(day + dt.timedelta(days=1))
+        by_village: dict[str, list[str]] = {}
+        for person in ending:
+            by_village.setdefault(person.village, []).append(f"#{person.id} {person.name_masked}")
+        chats = await town.directory.village_chats(store)
+        for village, people in by_village.items():
+            text = texts.observation_ending(village, day + dt.timedelta(days=1), people)
+            for chat in chats.get(village, []):
+                sent += await _send_once(store, day, "observation_ending", chat, text, now)
+    return sent
+
+
+async def purge_personal_data(town: Town, database: Database, now: dt.datetime, *, actor: str = "scheduler") -> int:
+    """Delete the names, phones and ID numbers of people closed more than `retention_days` ago.
+    The rows stay, masked and dated, so that counts in reports do not change."""
+    cutoff = now - dt.timedelta(days=town.config.privacy.retention_days)
+    async with database.transaction() as store:
+        people = await store.people.closed_before(cutoff)
+        for person in people:
+            person.name_encrypted = person.phone_encrypted = person.id_number_encrypted = None
+            person.id_number_index = None
+            person.purged_at = now
+        if people:
+            await store.audit.record(
+                actor=actor,
+                action="purge",
+                subject=f"{len(people)} people",
+                at=now,
+                after={"people": [p.id for p in people], "closed_before": cutoff.isoformat()},
+            )
+    return len(people)

@@ -7,6 +7,7 @@ notices, so a notice scheduled in chat needs no job of its own.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -23,10 +24,13 @@ log = logging.getLogger(__name__)
 
 DAILY_JOBS = {
     "remind": jobs.send_reminders,
+    "observation_endings": jobs.send_observation_endings,
+    "purge": jobs.purge_personal_data,
     "chase": jobs.send_chase,
     "deadline": jobs.send_deadline_summary,
 }
 TICK_SECONDS = 30
+PURGE_AT = dt.time(3, 0)  # the quiet of the night
 
 
 class TownClock:
@@ -38,8 +42,9 @@ class TownClock:
         self.on_sent = on_sent
         self.scheduler = AsyncIOScheduler(timezone=town.zone)
         schedule = town.config.schedule
+        times = {"observation_endings": schedule.remind, "purge": PURGE_AT}
         for job_id, job in DAILY_JOBS.items():
-            at = getattr(schedule, job_id)
+            at = times.get(job_id) or getattr(schedule, job_id)
             self.scheduler.add_job(
                 self._run,
                 CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=town.zone),

@@ -231,3 +231,52 @@ class MissedReport(Base):
     incomplete: Mapped[bool]  # something came in, but not everything
     recorded_at: Mapped[dt.datetime]
     __table_args__ = (sa.UniqueConstraint("day", "village", name="uq_missed_report"),)
+
+
+class ObservedPerson(Base):
+    """Someone back from outside, followed until released. Personal fields are stored encrypted only;
+    the masked forms are what any chat or default report shows."""
+
+    __tablename__ = "observed_people"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    village: Mapped[str] = mapped_column(sa.String(100), index=True)
+    name_encrypted: Mapped[str | None] = mapped_column(sa.Text)
+    phone_encrypted: Mapped[str | None] = mapped_column(sa.Text)
+    id_number_encrypted: Mapped[str | None] = mapped_column(sa.Text)
+    id_number_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    name_masked: Mapped[str] = mapped_column(sa.String(40))
+    phone_masked: Mapped[str | None] = mapped_column(sa.String(20))
+    id_number_masked: Mapped[str | None] = mapped_column(sa.String(24))
+    origin: Mapped[str | None] = mapped_column(sa.String(100))
+    returned_on: Mapped[dt.date]
+    observe_until: Mapped[dt.date]
+    status: Mapped[str] = mapped_column(sa.String(12), default="observing")  # observing | released | hospital
+    registered_by: Mapped[str] = mapped_column(sa.String(200))
+    registered_at: Mapped[dt.datetime]
+    closed_by: Mapped[str | None] = mapped_column(sa.String(200))
+    closed_at: Mapped[dt.datetime | None]
+    purged_at: Mapped[dt.datetime | None]
+
+
+class TemperatureCheck(Base):
+    __tablename__ = "temperature_checks"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("observed_people.id", ondelete="CASCADE"), index=True)
+    day: Mapped[dt.date]
+    celsius: Mapped[float]
+    checked_by: Mapped[str] = mapped_column(sa.String(200))
+    checked_at: Mapped[dt.datetime]
+
+
+class AuditEntry(Base):
+    """Who changed what, when: records, bindings, roles, notices, exports. Never holds plaintext
+    personal data: people appear masked."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(sa.String(200))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)

@@ -9,6 +9,7 @@ from .repos.clock import MissedReports, ScheduledNotices, ScheduledSends
 from .repos.inbound import InboundMessages
 from .repos.notices import Notices
 from .repos.outbox import Outbox
+from .repos.people import AuditLog, ObservedPeople
 from .repos.records import CheckpointEntries, Donations, InspectionItems
 from .repos.reports import DailyReports
 
@@ -27,3 +28,5 @@ class Store:
         self.scheduled_sends = ScheduledSends(session)
         self.scheduled_notices = ScheduledNotices(session)
         self.missed_reports = MissedReports(session)
+        self.people = ObservedPeople(session)
+        self.audit = AuditLog(session)

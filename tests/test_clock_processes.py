@@ -27,7 +27,7 @@ def test_job_ids_are_stable_and_in_the_towns_time_zone(town_config) -> None:  # 
     from handlers.town import Town
 
     clock = TownClock(Town.build(town_config, SystemClock()), Database("sqlite://"), lambda: None)
-    assert clock.job_ids() == ["chase", "deadline", "remind", "tick"]
+    assert clock.job_ids() == ["chase", "deadline", "observation_endings", "purge", "remind", "tick"]
     remind = clock.scheduler.get_job("remind")
     assert str(remind.trigger.timezone) == "Asia/Shanghai"
     assert "hour='8'" in str(remind.trigger) and "minute='0'" in str(remind.trigger)

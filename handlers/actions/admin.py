@@ -33,6 +33,14 @@ async def bind_chat(turn: Turn, command: Command) -> None:
     previous = await turn.store.bindings.bind(
         turn.message.chat, target.kind, target.name, turn.speaker.id, turn.message.at
     )
+    await turn.store.audit.record(
+        actor=turn.speaker.id,
+        action="bind",
+        subject=turn.message.chat,
+        at=turn.message.at,
+        before={"kind": previous.target_kind, "target": previous.target} if previous else None,
+        after={"kind": target.kind, "target": target.name},
+    )
     shown = "镇领导群" if target.kind == "leaders" else target.name
     was = previous.target if previous is not None and previous.target != target.name else None
     await turn.reply(texts.bound("", shown, was))
@@ -63,6 +71,13 @@ async def set_head(turn: Turn, command: Command) -> None:
                     granted_by=turn.speaker.id,
                     granted_at=turn.message.at,
                 )
+            )
+            await turn.store.audit.record(
+                actor=turn.speaker.id,
+                action="set_head",
+                subject=person,
+                at=turn.message.at,
+                after={"role": "head", "village": village.name},
             )
     await turn.store.session.flush()
     await turn.reply(texts.head_set(village.name, list(dict.fromkeys(people))))

@@ -33,6 +33,13 @@ async def queue_notice(
     if not targets:
         return None
     notice = await store.notices.create(day=town.day_of(at), body=body, by=by, at=at, villages=list(villages))
+    await store.audit.record(
+        actor=by,
+        action="notice",
+        subject=f"notice #{notice.id}",
+        at=at,
+        after={"body": body, "villages": list(villages), "groups": len(targets)},
+    )
     text = texts.notice_text(town.name, body)
     for village, chat in targets:
         row = await store.outbox.enqueue(chat=chat, text=text, purpose="notice", at=at, priority=PRIORITY_BULK)

@@ -27,7 +27,8 @@ async def record_daily_report(turn: Turn, result: ParseResult) -> None:
     if village is None:
         await turn.reply(texts.no_village_for_report())
         return
-    if not allowed(Action.REPORT, turn.speaker.role, for_village=village, heads_of=turn.speaker.heads_of):
+    action = Action.CORRECT if result.correction else Action.REPORT
+    if not allowed(action, turn.speaker.role, for_village=village, heads_of=turn.speaker.heads_of):
         await turn.reply(texts.not_your_village(village) if turn.speaker.role == "head" else texts.not_a_reporter())
         return
     before = await store.reports.day(village, turn.day, town.required)
@@ -42,12 +43,24 @@ async def record_daily_report(turn: Turn, result: ParseResult) -> None:
             at=turn.message.at,
             chat=turn.message.chat,
         )
+        await store.audit.record(
+            actor=turn.speaker.id,
+            action="correct_report" if result.correction else "report",
+            subject=f"{village} {turn.day.isoformat()}",
+            at=turn.message.at,
+            before={k: before.fields[k] for k in result.fields if k in before.fields} or None,
+            after=result.fields,
+        )
     after = await store.reports.day(village, turn.day, town.required)
     lines = [_summary(turn, result, before.fields, after.fields, replaced=before.complete, complete=after.complete)]
     if result.problems:
         lines.append(texts.report_problems([p.message for p in result.problems]))
     if result.warnings:
         lines.append(texts.report_warnings([w.message for w in result.warnings]))
+    if "under_observation" in result.fields and village in await store.people.villages_with_registry():
+        registered = (await store.people.counts_observing()).get(village, 0)
+        if registered != after.fields.get("under_observation"):
+            lines.append(texts.registry_mismatch(after.fields["under_observation"], registered))
     await turn.reply("\n".join(line for line in lines if line))
 
 

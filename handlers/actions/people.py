@@ -1,0 +1,159 @@
+"""People under home observation: registered by the village head, checked daily, released when due.
+
+Personal data goes in encrypted and comes out masked. Without a data key nothing personal is
+stored at all; the head is told why, and the log says how to make a key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from storage.models import ObservedPerson
+from storage.personal_data import HOW_TO_MAKE_A_KEY, DataKey
+
+from .. import texts
+from ..commands import Command
+from ..parsing.registration import RegistrationProblem, parse_registration
+from ..permissions import Action, allowed
+from ..personal_info import mask_id, mask_name, mask_phone
+from ..turn import Turn
+
+log = logging.getLogger(__name__)
+FEVER_AT = 37.3
+
+
+def masked(person: ObservedPerson) -> str:
+    return " ".join(x for x in (person.name_masked, person.phone_masked, person.id_number_masked) if x)
+
+
+def _village_for(turn: Turn, named: str | None) -> str | None:
+    if named:
+        return named
+    if turn.target.kind == "village":
+        return turn.target.village
+    if len(turn.speaker.heads_of) == 1:
+        return next(iter(turn.speaker.heads_of))
+    return None
+
+
+async def register_person(turn: Turn, command: Command) -> None:
+    key = turn.town.data_key
+    if key is None:
+        log.warning("a person was not registered: no data key; %s", HOW_TO_MAKE_A_KEY)
+        await turn.reply(texts.no_data_key())
+        return
+    vocab = turn.town.parser.vocab
+    registration = parse_registration(turn.message.text, vocab, turn.day)
+    if isinstance(registration, RegistrationProblem):
+        await turn.reply(texts.person_refused(registration.reason))
+        return
+    village = _village_for(turn, registration.village)
+    if village is None:
+        await turn.reply(texts.person_village_unknown())
+        return
+    if not allowed(Action.REGISTER_PERSON, turn.speaker.role, for_village=village, heads_of=turn.speaker.heads_of):
+        await turn.reply(texts.person_not_allowed())
+        return
+    index = key.blind_index(registration.id_number) if registration.id_number else None
+    if index is not None and (existing := await turn.store.people.by_id_number(index)) is not None:
+        await turn.reply(texts.person_duplicate(existing.id))
+        return
+    until = registration.returned_on + dt.timedelta(days=turn.town.config.privacy.observation_days)
+    person = await turn.store.people.add(
+        ObservedPerson(
+            village=village,
+            name_encrypted=key.encrypt(registration.name, "name"),
+            phone_encrypted=key.encrypt(registration.phone, "phone") if registration.phone else None,
+            id_number_encrypted=key.encrypt(registration.id_number, "id_number") if registration.id_number else None,
+            id_number_index=index,
+            name_masked=mask_name(registration.name),
+            phone_masked=mask_phone(registration.phone) if registration.phone else None,
+            id_number_masked=mask_id(registration.id_number) if registration.id_number else None,
+            origin=registration.origin,
+            returned_on=registration.returned_on,
+            observe_until=until,
+            status="observing",
+            registered_by=turn.speaker.id,
+            registered_at=turn.message.at,
+        )
+    )
+    await turn.store.audit.record(
+        actor=turn.speaker.id,
+        action="register_person",
+        subject=f"{village} #{person.id}",
+        at=turn.message.at,
+        after={"person": masked(person), "origin": person.origin, "until": until.isoformat()},
+    )
+    await turn.reply(texts.person_registered(person.id, masked(person), person.origin, person.returned_on, until))
+
+
+async def _find(turn: Turn, reference: str, village: str | None) -> ObservedPerson | None:
+    """#3, or a name (decrypted only here, and only among the village's own people)."""
+    if reference.startswith("#"):
+        person = await turn.store.people.get(int(reference[1:]))
+        return person if person is not None and person.status == "observing" else None
+    key: DataKey | None = turn.town.data_key
+    if key is None or village is None:
+        return None
+    matches = [
+        p
+        for p in await turn.store.people.observing(village)
+        if p.name_encrypted and key.decrypt(p.name_encrypted, "name") == reference
+    ]
+    return matches[0] if len(matches) == 1 else None
+
+
+async def check_temperature(turn: Turn, command: Command) -> None:
+    reference, _, reading = command.argument.replace("体温", " ").replace(":", " ").rpartition(" ")
+    reference = reference.strip() or command.argument.split()[0]
+    celsius = float(reading)
+    village = _village_for(turn, None)
+    if not allowed(Action.REGISTER_PERSON, turn.speaker.role, for_village=village, heads_of=turn.speaker.heads_of):
+        return  # "张三 36.5" from anyone else is chat
+    person = await _find(turn, reference, village)
+    if person is None:
+        if reference.startswith("#"):
+            await turn.reply(texts.person_not_found(int(reference[1:])))
+        return  # an unknown name: most likely not meant for the bot
+    if turn.speaker.role == "head" and person.village not in turn.speaker.heads_of:
+        await turn.reply(texts.person_not_allowed())
+        return
+    await turn.store.people.record_temperature(
+        person, day=turn.day, celsius=celsius, by=turn.speaker.id, at=turn.message.at
+    )
+    checks = len(await turn.store.people.temperatures(person.id))
+    await turn.reply(texts.temperature_recorded(person.id, person.name_masked, celsius, checks))
+    if celsius >= FEVER_AT:
+        await turn.tell_leaders(texts.temperature_alert(person.village, person.id, person.name_masked, celsius))
+
+
+async def _close(turn: Turn, command: Command, status: str, word: str) -> None:
+    number = int(command.argument)
+    person = await turn.store.people.get(number)
+    if person is None or person.status != "observing":
+        await turn.reply(texts.person_not_found(number))
+        return
+    if not allowed(
+        Action.REGISTER_PERSON, turn.speaker.role, for_village=person.village, heads_of=turn.speaker.heads_of
+    ):
+        await turn.reply(texts.person_not_allowed())
+        return
+    person.status, person.closed_by, person.closed_at = status, turn.speaker.id, turn.message.at
+    await turn.store.audit.record(
+        actor=turn.speaker.id,
+        action=f"person_{status}",
+        subject=f"{person.village} #{person.id}",
+        at=turn.message.at,
+        before={"status": "observing"},
+        after={"status": status},
+    )
+    await turn.reply(texts.person_closed(number, person.name_masked, word))
+
+
+async def release_person(turn: Turn, command: Command) -> None:
+    await _close(turn, command, "released", "解除居家观察")
+
+
+async def send_to_hospital(turn: Turn, command: Command) -> None:
+    await _close(turn, command, "hospital", "转送医院，移出居家观察名单")
