@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass
 
 from handlers.clock import Clock, SystemClock
+from handlers.delivery_reports import report_settled_notices
 from handlers.dispatcher import Dispatcher
 from handlers.messages import IncomingMessage
 from handlers.personal_info import install_log_masking
@@ -58,12 +59,19 @@ class App:
             raise
         town = Town.build(config, clock or SystemClock(), data_key)
         dispatcher = Dispatcher(town, database)
-        senders = {name: OutboxSender(database, p, town.clock) for name, p in (platforms or {}).items()}
-        return cls(config, database, town, dispatcher, senders)
+        app = cls(config, database, town, dispatcher, {})
+        for platform in (platforms or {}).values():
+            app.add_platform(platform)
+        return app
 
     def add_platform(self, platform: Platform) -> OutboxSender:
-        sender = self.senders[platform.name] = OutboxSender(self.database, platform, self.town.clock)
+        sender = OutboxSender(self.database, platform, self.town.clock, settled=self._notices_settled)
+        self.senders[platform.name] = sender
         return sender
+
+    async def _notices_settled(self, outbox_ids: list[int]) -> None:
+        await report_settled_notices(self.database, self.town, outbox_ids)
+        self.wake_senders()
 
     async def drain(self) -> int:
         """Deliver what is due on every platform now; the number delivered."""

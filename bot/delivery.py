@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from handlers.clock import Clock
@@ -68,18 +69,33 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(300, 2 ** max(0, attempts)))
 
 
-class OutboxSender:
-    """Drains one platform's share of the outbox, so a slow platform never holds up another."""
+Settled = Callable[[list[int]], Awaitable[None]]
+LEASE = dt.timedelta(seconds=120)
+MERGE_LIMIT = 3500  # characters: under every platform's limit, with room for mentions
 
-    def __init__(self, database: Database, platform: Platform, clock: Clock) -> None:
+
+class OutboxSender:
+    """Drains one platform's share of the outbox, so a slow platform never holds up another.
+
+    Each row is claimed (status "sending", with a lease) before it is sent and marked sent after,
+    so two senders never send one row, and a row whose sender died mid-send is sent again and
+    counted as ambiguous. Platforms that set `merges = True` get the pending messages for one
+    group merged into one message, which is what keeps a personal WeChat account from being
+    restricted for bursts.
+    """
+
+    def __init__(self, database: Database, platform: Platform, clock: Clock, settled: Settled | None = None) -> None:
         self.database = database
         self.platform = platform
         self.clock = clock
+        self.settled = settled
+        self.merges = bool(getattr(platform, "merges", False))
         self.wake = asyncio.Event()
-        self._draining = asyncio.Lock()  # one drain at a time, or two could take the same row
+        self.ambiguous = 0  # sends that may have arrived twice: counted, logged, reported
+        self._draining = asyncio.Lock()  # one drain at a time in this process
 
     async def drain(self, limit: int = 200) -> int:
-        """Send every due message of this platform; the number delivered."""
+        """Send every due message of this platform; the number of rows delivered."""
         async with self._draining:
             return await self._drain(limit)
 
@@ -91,42 +107,103 @@ class OutboxSender:
             if not rows:
                 return delivered
             progress = False
-            for row in rows:
-                if await self._send(row):
-                    delivered += 1
-                    progress = True
+            for batch in self._batches(rows):
+                sent = await self._send(batch)
+                delivered += sent
+                progress = progress or sent > 0
             if not progress:
                 return delivered
 
-    async def _send(self, row: OutboxMessage) -> bool:
-        try:
-            message_id = await self.platform.deliver(outgoing(row))
-        except DeliveryError as exc:
-            await self._failed(row.id, exc)
-            return False
-        except Exception as exc:  # a bug or an unexpected library error: retry, and log it
-            log.exception("delivering outbox row %s to %s failed", row.id, row.chat)
-            await self._failed(row.id, DeliveryError(f"{type(exc).__name__}: {exc}"))
-            return False
-        async with self.database.transaction() as store:
-            fresh = await store.outbox.get(row.id)
-            if fresh is not None:
-                await store.outbox.mark_sent(fresh, self.clock.now(), message_id)
-        return True
-
-    async def _failed(self, row_id: int, error: DeliveryError) -> None:
-        async with self.database.transaction() as store:
-            row = await store.outbox.get(row_id)
-            if row is None:
-                return
-            if error.permanent or row.attempts + 1 >= MAX_ATTEMPTS:
-                log.warning("outbox row %s to %s failed for good: %s", row.id, row.chat, error.reason)
-                await store.outbox.mark_failed(row, error.reason)
+    def _batches(self, rows: list[OutboxMessage]) -> list[list[OutboxMessage]]:
+        if not self.merges:
+            return [[row] for row in rows]
+        batches: dict[str, list[OutboxMessage]] = {}
+        for row in rows:
+            batch = batches.setdefault(row.chat, [])
+            length = sum(len(r.text) + 2 for r in batch)
+            if batch and (length + len(row.text) > MERGE_LIMIT or row.reply_to or batch[0].reply_to):
+                batches[f"{row.chat}#{row.id}"] = [row]  # too long to merge, or a reply: its own message
             else:
-                wait = (
-                    dt.timedelta(seconds=error.retry_after) if error.retry_after is not None else backoff(row.attempts)
-                )
-                await store.outbox.retry_later(row, error.reason, self.clock.now() + wait)
+                batch.append(row)
+        return list(batches.values())
+
+    async def _claim(self, batch: list[OutboxMessage]) -> list[OutboxMessage]:
+        claimed = []
+        async with self.database.transaction() as store:
+            for row in batch:
+                mine = await store.outbox.claim(row.id, self.clock.now(), LEASE)
+                if mine is not None:
+                    claimed.append(mine)
+                    if mine.ambiguous:
+                        self.ambiguous += 1
+                        log.warning(
+                            "outbox row %s to %s: the last sender stopped mid-send; sending again, it may arrive twice",
+                            mine.id,
+                            mine.chat,
+                        )
+        return claimed
+
+    async def _send(self, batch: list[OutboxMessage]) -> int:
+        rows = await self._claim(batch)
+        if not rows:
+            return 0
+        message = outgoing(rows[0])
+        if len(rows) > 1:
+            mentions = tuple(dict.fromkeys(m for r in rows for m in (r.mentions or ())))
+            message = OutgoingMessage(
+                chat=message.chat,
+                text="\n\n".join(r.text for r in rows),
+                purpose=message.purpose,
+                mentions=mentions,
+                priority=min(r.priority for r in rows),
+            )
+        try:
+            message_id = await self.platform.deliver(message)
+        except DeliveryError as exc:
+            await self._failed([r.id for r in rows], exc)
+            return 0
+        except Exception as exc:  # a bug or an unexpected library error: retry, and log it
+            log.exception("delivering outbox rows %s to %s failed", [r.id for r in rows], message.chat)
+            await self._failed([r.id for r in rows], DeliveryError(f"{type(exc).__name__}: {exc}"))
+            return 0
+        async with self.database.transaction() as store:
+            for index, row in enumerate(rows):
+                fresh = await store.outbox.get(row.id)
+                if fresh is not None:
+                    await store.outbox.mark_sent(
+                        fresh, self.clock.now(), message_id, merged_into=rows[0].id if index else None
+                    )
+        await self._settle(rows)
+        return len(rows)
+
+    async def _failed(self, row_ids: list[int], error: DeliveryError) -> None:
+        settled = []
+        async with self.database.transaction() as store:
+            for row_id in row_ids:
+                row = await store.outbox.get(row_id)
+                if row is None:
+                    continue
+                if error.permanent or row.attempts + 1 >= MAX_ATTEMPTS:
+                    log.warning("outbox row %s to %s failed for good: %s", row.id, row.chat, error.reason)
+                    await store.outbox.mark_failed(row, error.reason)
+                    settled.append(row)
+                else:
+                    wait = (
+                        dt.timedelta(seconds=error.retry_after)
+                        if error.retry_after is not None
+                        else backoff(row.attempts)
+                    )
+                    await store.outbox.retry_later(row, error.reason, self.clock.now() + wait)
+        await self._settle(settled)
+
+    async def _settle(self, rows: list[OutboxMessage]) -> None:
+        """Tell whoever waits on notices that some of their rows are done (sent or failed for good)."""
+        ids = [r.id for r in rows if r.purpose == "notice"]
+        if ids and self.settled is not None:
+            try:
+                await self.settled(ids)
+            except Exception:
+                log.exception("could not report on the delivery of outbox rows %s", ids)
 
     async def run(self, idle_seconds: float = 1.0) -> None:
         """Drain whenever woken (a handler queued something) or every `idle_seconds`."""

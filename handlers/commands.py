@@ -28,6 +28,7 @@ _COMMANDS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"^(?P<arg>(?:#[0-9]+|[\u4e00-\u9fff·]{2,6})\s*(?:体温)?[:]?\s*(?:3[4-9]|4[0-2])(?:\.[0-9])?)\s*(?:°C|℃|度)?$"
         ),
     ),
+    ("receipts", re.compile(r"^(?:/receipts(?:@\w+)?|通知回执|回执)\s*#?\s*(?P<arg>[0-9]*)$")),
     ("schedule", re.compile(r"^(?:/schedule(?:@\w+)?|定时通知)(?:\s+|$|:)(?P<arg>.*)$", re.DOTALL)),
 )
 _LEADING_MENTIONS = re.compile(r"^(?:@\S+\s+)+")

@@ -27,6 +27,7 @@ from .actions import (
     scheduled_notices,
 )
 from .commands import Command, match_command
+from .delivery_reports import record_acknowledgement
 from .messages import IncomingMessage, OutgoingMessage
 from .parsing import MessageContext, ParseResult
 from .town import Town
@@ -58,6 +59,7 @@ COMMAND_ACTIONS: dict[str, CommandAction] = {
     "temperature": people.check_temperature,
     "release": people.release_person,
     "hospital": people.send_to_hospital,
+    "receipts": notices.send_receipts,
 }
 
 
@@ -115,6 +117,8 @@ class Dispatcher:
         if action is not None:
             attempt.addressed = True
             await action(turn, result)
+        elif await record_acknowledgement(turn):
+            return "acknowledgement"  # silently: 收到 is chat to everyone but the admin's receipts
         return result.kind
 
     async def _report_open(self, turn: Turn, village: str) -> bool:

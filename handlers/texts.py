@@ -377,3 +377,27 @@ def observation_ending(village: str, day: dt.date, people: Sequence[str]) -> str
 
 def registry_mismatch(reported: int, registered: int) -> str:
     return f"⚠️ 居家观察填报 {reported} 人，登记在册 {registered} 人，请核对。"
+
+
+# --- delivery reports and acknowledgements ---------------------------------------------------
+
+
+def notice_delivered(notice_id: int, delivered: int, total: int, failures: Sequence[tuple[str, str]]) -> str:
+    if not failures:
+        return f"📬 通知 #{notice_id} 已送达 {delivered}/{total} 个群。"
+    lines = [f"⚠️ 通知 #{notice_id} 已送达 {delivered}/{total} 个群，以下群未送达："]
+    lines += [f"  {village}：{reason}" for village, reason in failures]
+    return "\n".join(lines)
+
+
+def receipts(notice_id: int, acknowledged: Sequence[tuple[str, int]], silent: Sequence[str]) -> str:
+    lines = [f"📋 通知 #{notice_id} 回执：已确认 {len(acknowledged)}/{len(acknowledged) + len(silent)} 个村"]
+    if acknowledged:
+        lines.append("已确认：" + joined(f"{village}（{count}人）" for village, count in acknowledged))
+    if silent:
+        lines.append("未确认：" + joined(silent))
+    return "\n".join(lines)
+
+
+def no_notice_yet() -> str:
+    return "今天还没有发过通知。"

@@ -166,7 +166,9 @@ async def build_town_report(store: Store, town: Town, day: dt.date) -> TownRepor
                 "groups": len(rows),
                 "delivered": sum(r.status == "sent" for r in rows),
                 "failed": sum(r.status == "failed" for r in rows),
-                "pending": sum(r.status == "pending" for r in rows),
+                "pending": sum(r.status in ("pending", "sending") for r in rows),
+                "ambiguous": sum(r.ambiguous for r in rows),
+                "acknowledged": await store.notices.acknowledgements(notice.id),
             }
         )
     first = start or day

@@ -138,7 +138,13 @@ async def send_due_scheduled_notices(town: Town, database: Database, now: dt.dat
         for scheduled in await store.scheduled_notices.due(now):
             villages = scheduled.villages or town.directory.village_names
             queued = await queue_notice(
-                store, town, body=scheduled.body, villages=villages, by=scheduled.created_by, at=now
+                store,
+                town,
+                body=scheduled.body,
+                villages=villages,
+                by=scheduled.created_by,
+                at=now,
+                reply_chat=scheduled.chat,
             )
             scheduled.status = "sent"
             scheduled.notice_id = queued.notice_id if queued else None

@@ -143,6 +143,8 @@ class Notice(Base):
     sent_by: Mapped[str] = mapped_column(sa.String(200))
     sent_at: Mapped[dt.datetime]
     villages: Mapped[list[Any]]  # the villages it was addressed to
+    chat: Mapped[str | None] = mapped_column(sa.String(200))  # where it was sent from: the receipt goes there
+    receipt_sent_at: Mapped[dt.datetime | None]
     deliveries: Mapped[list[NoticeDelivery]] = relationship(
         back_populates="notice", lazy="selectin", order_by="NoticeDelivery.id"
     )
@@ -191,6 +193,12 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None]
     platform_message_id: Mapped[str | None] = mapped_column(sa.String(100))
     error: Mapped[str | None] = mapped_column(sa.Text)
+    # While a sender holds the row ("sending"), until this time; a lease that ran out means the
+    # process died mid-send: the platform may or may not have the message (counted as ambiguous).
+    lease_until: Mapped[dt.datetime | None]
+    ambiguous: Mapped[bool] = mapped_column(default=False)
+    # Sent as part of that row (several queued messages for one group, merged into one).
+    merged_into: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox.id", name="fk_outbox_merged_into"))
 
 
 class ScheduledSend(Base):
@@ -280,3 +288,15 @@ class AuditEntry(Base):
     subject: Mapped[str] = mapped_column(sa.String(200))
     before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+
+
+class NoticeAcknowledgement(Base):
+    """收到 / 已阅 / 好的 in a village group, or a reply to the notice: that person has read it."""
+
+    __tablename__ = "notice_acknowledgements"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    notice_id: Mapped[int] = mapped_column(sa.ForeignKey("notices.id", ondelete="CASCADE"), index=True)
+    village: Mapped[str] = mapped_column(sa.String(100))
+    person: Mapped[str] = mapped_column(sa.String(200))
+    at: Mapped[dt.datetime]
+    __table_args__ = (sa.UniqueConstraint("notice_id", "person", name="uq_notice_ack"),)

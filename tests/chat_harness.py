@@ -26,8 +26,11 @@ class FakePlatform:
     def __init__(self) -> None:
         self.sent: list[OutgoingMessage] = []
         self.failures: list[DeliveryError] = []
+        self.refusing: dict[str, DeliveryError] = {}  # chats whose every send fails this way
 
     async def deliver(self, message: OutgoingMessage) -> str | None:
+        if message.chat in self.refusing:
+            raise self.refusing[message.chat]
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append(message)

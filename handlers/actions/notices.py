@@ -10,6 +10,7 @@ from storage import Store
 from storage.repos.outbox import PRIORITY_BULK
 
 from .. import texts
+from ..commands import Command
 from ..parsing import ParseResult
 from ..permissions import Action, allowed
 from ..town import Town
@@ -24,7 +25,14 @@ class QueuedNotice:
 
 
 async def queue_notice(
-    store: Store, town: Town, *, body: str, villages: Sequence[str], by: str, at: dt.datetime
+    store: Store,
+    town: Town,
+    *,
+    body: str,
+    villages: Sequence[str],
+    by: str,
+    at: dt.datetime,
+    reply_chat: str | None = None,
 ) -> QueuedNotice | None:
     """Write the notice and one outbox row per village group, in the caller's transaction.
     None when no named village has a group."""
@@ -32,7 +40,9 @@ async def queue_notice(
     targets = [(village, chat) for village in villages for chat in chats.get(village, [])]
     if not targets:
         return None
-    notice = await store.notices.create(day=town.day_of(at), body=body, by=by, at=at, villages=list(villages))
+    notice = await store.notices.create(
+        day=town.day_of(at), body=body, by=by, at=at, villages=list(villages), chat=reply_chat
+    )
     await store.audit.record(
         actor=by,
         action="notice",
@@ -65,8 +75,28 @@ async def broadcast_notice(turn: Turn, result: ParseResult) -> None:
         villages=result.fields.get("villages") or directory.village_names,
         by=turn.speaker.id,
         at=turn.message.at,
+        reply_chat=turn.message.chat,
     )
     if queued is None:
         await turn.reply(texts.notice_no_groups())
         return
     await turn.reply(texts.notice_queued(queued.notice_id, queued.groups, queued.villages))
+
+
+async def send_receipts(turn: Turn, command: Command) -> None:
+    """通知回执: which villages have acknowledged the latest notice (or #N), and which have not."""
+    if not allowed(Action.NOTIFY, turn.speaker.role):
+        await turn.reply(texts.admins_only("通知回执"))
+        return
+    notices = turn.store.notices
+    notice = await notices.get(int(command.argument)) if command.argument else await notices.latest()
+    if notice is None:
+        await turn.reply(texts.no_notice_yet())
+        return
+    counts = await notices.acknowledgements(notice.id)
+    addressed = list(dict.fromkeys(d.village for d in notice.deliveries))
+    await turn.reply(
+        texts.receipts(
+            notice.id, [(v, counts[v]) for v in addressed if v in counts], [v for v in addressed if v not in counts]
+        )
+    )

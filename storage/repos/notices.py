@@ -5,18 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Notice, NoticeDelivery
+from ..models import Notice, NoticeAcknowledgement, NoticeDelivery
 
 
 class Notices:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def create(self, *, day: dt.date, body: str, by: str, at: dt.datetime, villages: Sequence[str]) -> Notice:
-        notice = Notice(day=day, body=body, sent_by=by, sent_at=at, villages=list(villages), deliveries=[])
+    async def create(
+        self, *, day: dt.date, body: str, by: str, at: dt.datetime, villages: Sequence[str], chat: str | None = None
+    ) -> Notice:
+        notice = Notice(day=day, body=body, sent_by=by, sent_at=at, villages=list(villages), deliveries=[], chat=chat)
         self.session.add(notice)
         await self.session.flush()
         return notice
@@ -24,6 +26,21 @@ class Notices:
     async def add_delivery(self, notice: Notice, *, village: str, chat: str, outbox_id: int) -> None:
         notice.deliveries.append(NoticeDelivery(village=village, chat=chat, outbox_id=outbox_id))
         await self.session.flush()
+
+    async def acknowledgements(self, notice_id: int) -> dict[str, int]:
+        """How many people acknowledged the notice, per village."""
+        query = (
+            select(NoticeAcknowledgement.village, func.count())
+            .where(NoticeAcknowledgement.notice_id == notice_id)
+            .group_by(NoticeAcknowledgement.village)
+        )
+        return {village: int(count) for village, count in (await self.session.execute(query)).all()}
+
+    async def latest(self) -> Notice | None:
+        return (await self.session.scalars(select(Notice).order_by(Notice.id.desc()).limit(1))).first()
+
+    async def get(self, notice_id: int) -> Notice | None:
+        return await self.session.get(Notice, notice_id)
 
     async def on_day(self, day: dt.date) -> list[Notice]:
         query = select(Notice).where(Notice.day == day).order_by(Notice.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import OutboxMessage
@@ -49,12 +49,15 @@ class Outbox:
         return row
 
     async def due(self, now: dt.datetime, platform: str, limit: int = 100) -> list[OutboxMessage]:
-        """Pending rows for one platform's chats whose time has come, most urgent first."""
+        """Rows for one platform's chats whose time has come, most urgent first: pending ones, and
+        ones whose sender's lease ran out (its process died mid-send)."""
         query = (
             select(OutboxMessage)
             .where(
-                OutboxMessage.status == "pending",
-                OutboxMessage.next_attempt_at <= now,
+                or_(
+                    and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+                    and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
+                ),
                 OutboxMessage.chat.startswith(f"{platform}:", autoescape=True),
             )
             .order_by(OutboxMessage.priority, OutboxMessage.id)
@@ -62,22 +65,54 @@ class Outbox:
         )
         return list((await self.session.scalars(query)).all())
 
+    async def claim(self, row_id: int, now: dt.datetime, lease: dt.timedelta) -> OutboxMessage | None:
+        """Take the row for sending, so that no other sender (in any process) sends it too.
+        None when someone else has it or it went already. A row taken over from a dead sender is
+        marked ambiguous: the platform may already have it.
+
+        A compare-and-set on (status, lease): the UPDATE succeeds for one sender only, on SQLite
+        (which takes no row locks) as on PostgreSQL."""
+        row = await self.session.get(OutboxMessage, row_id, populate_existing=True)
+        if row is None:
+            return None
+        taken_over = row.status == "sending" and row.lease_until is not None and row.lease_until < now
+        if not taken_over and (row.status != "pending" or row.next_attempt_at > now):
+            return None
+        same_lease = (
+            OutboxMessage.lease_until.is_(None)
+            if row.lease_until is None
+            else OutboxMessage.lease_until == row.lease_until
+        )
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id, OutboxMessage.status == row.status, same_lease)
+            .values(status="sending", lease_until=now + lease, ambiguous=OutboxMessage.ambiguous | taken_over)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return None
+        return await self.session.get(OutboxMessage, row_id, populate_existing=True)
+
     async def get(self, row_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, row_id)
 
-    async def mark_sent(self, row: OutboxMessage, at: dt.datetime, platform_message_id: str | None) -> None:
+    async def mark_sent(
+        self, row: OutboxMessage, at: dt.datetime, platform_message_id: str | None, merged_into: int | None = None
+    ) -> None:
         row.status, row.sent_at, row.platform_message_id = "sent", at, platform_message_id
         row.attempts += 1
+        row.lease_until, row.merged_into = None, merged_into
         await self.session.flush()
 
     async def retry_later(self, row: OutboxMessage, error: str, next_attempt_at: dt.datetime) -> None:
         row.attempts += 1
+        row.status, row.lease_until = "pending", None
         row.error, row.next_attempt_at = error, next_attempt_at
         await self.session.flush()
 
     async def mark_failed(self, row: OutboxMessage, error: str) -> None:
         row.attempts += 1
-        row.status, row.error = "failed", error
+        row.status, row.error, row.lease_until = "failed", error, None
         await self.session.flush()
 
     async def by_ids(self, ids: Sequence[int]) -> list[OutboxMessage]:

@@ -1,0 +1,81 @@
+"""What became of a notice: a delivery report for the admin who sent it, and who acknowledged it.
+
+A notice counts as told only when it is known to have arrived; the admin hears "已送达 8/8" or the
+list of groups that failed and why, once every group's send has settled.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from storage import Database
+from storage.models import Notice, NoticeAcknowledgement, NoticeDelivery, OutboxMessage
+from storage.repos.outbox import PRIORITY_REPLY
+
+from . import texts
+from .parsing import normalize
+from .town import Town
+from .turn import Turn
+
+ACKNOWLEDGEMENT = re.compile(
+    r"^(?:收到|已收到|收到了|已阅|已读|好的|好|知道了|明白|明白了|遵照执行|坚决执行)(?:[,!.~。 ]|$)"
+)
+
+
+async def report_settled_notices(database: Database, town: Town, outbox_ids: list[int]) -> None:
+    """For each notice among these rows whose every send has settled, tell its sender how it went."""
+    async with database.transaction() as store:
+        touched = select(NoticeDelivery.notice_id).where(NoticeDelivery.outbox_id.in_(outbox_ids))
+        query = select(Notice).where(Notice.id.in_(touched), Notice.receipt_sent_at.is_(None))
+        for notice in (await store.session.scalars(query)).all():
+            rows = {r.id: r for r in await store.outbox.by_ids([d.outbox_id for d in notice.deliveries])}
+            if any(r.status not in ("sent", "failed") for r in rows.values()):
+                continue
+            failures = [
+                (d.village, rows[d.outbox_id].error or "未知原因")
+                for d in notice.deliveries
+                if rows[d.outbox_id].status == "failed"
+            ]
+            delivered = len(notice.deliveries) - len(failures)
+            text = texts.notice_delivered(notice.id, delivered, len(notice.deliveries), failures)
+            now = town.clock.now()
+            notice.receipt_sent_at = now
+            targets = [notice.chat] if notice.chat else await town.directory.leaders_chats(store)
+            for chat in targets:
+                await store.outbox.enqueue(chat=chat, text=text, purpose="receipt", at=now, priority=PRIORITY_REPLY)
+
+
+def is_acknowledgement(text: str) -> bool:
+    return len(text) <= 30 and ACKNOWLEDGEMENT.match(normalize(text)) is not None
+
+
+async def record_acknowledgement(turn: Turn) -> bool:
+    """收到 in a village group (or a reply to a notice there): that person has read the latest notice."""
+    village = turn.target.village if turn.target.kind == "village" else None
+    if village is None:
+        return False
+    store, chat = turn.store, turn.message.chat
+    query = select(NoticeDelivery.notice_id).where(NoticeDelivery.chat == chat)
+    replied = turn.message.reply_to_message_id
+    if replied is not None:
+        query = query.join(OutboxMessage, OutboxMessage.id == NoticeDelivery.outbox_id).where(
+            OutboxMessage.platform_message_id == replied
+        )
+    elif not is_acknowledgement(turn.message.text):
+        return False
+    notice_id = (await store.session.execute(query.order_by(NoticeDelivery.notice_id.desc()).limit(1))).scalar()
+    if notice_id is None:
+        return False
+    exists = await store.session.execute(
+        select(func.count()).where(
+            NoticeAcknowledgement.notice_id == notice_id, NoticeAcknowledgement.person == turn.speaker.id
+        )
+    )
+    if not exists.scalar():
+        store.session.add(
+            NoticeAcknowledgement(notice_id=notice_id, village=village, person=turn.speaker.id, at=turn.message.at)
+        )
+        await store.session.flush()
+    return True

@@ -1,0 +1,122 @@
+"""The outbox: delivery reports, acknowledgements, merging for one group, priorities, dead senders."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from chat_harness import Chat, FakePlatform
+from sqlalchemy import select
+
+from bot.delivery import DeliveryError, OutboxSender
+from storage import Database
+from storage.models import OutboxMessage
+
+LEADERS = "console:leaders"
+NOTICE = "通知：即日起各村严禁举办聚餐、婚宴。"
+
+
+async def test_the_admin_hears_that_the_notice_reached_every_group(chat: Chat) -> None:
+    await chat.person("leaders", "admin").says(NOTICE)
+    assert chat.sent_to(LEADERS)[-1] == "📬 通知 #1 已送达 8/8 个群。"
+
+
+async def test_the_admin_hears_which_groups_failed_and_why(chat: Chat) -> None:
+    chat.platform.refusing["console:五星村"] = DeliveryError("bot was removed from the group", permanent=True)
+    replies = await chat.person("leaders", "admin").says(NOTICE)
+    assert "已发往 8 个群" in replies[0]  # the reply goes first: replies before bulk
+    report = chat.sent_to(LEADERS)[-1]
+    assert "已送达 7/8 个群" in report and "五星村：bot was removed from the group" in report
+
+
+async def test_acknowledgements_are_silent_and_the_admin_can_ask_who_has_not(chat: Chat) -> None:
+    admin = chat.person("leaders", "admin")
+    await admin.says(NOTICE)
+    before = len(chat.platform.sent)
+    assert await chat.person("五星村", "resident").says("收到") == []
+    assert await chat.person("五星村", "head").says("好的，收到") == []
+    assert await chat.person("王岘村", "head").says("已阅") == []
+    assert await chat.person("红星村", "head").says("收到了吗？谁知道明天开会在哪") == []  # a question, not an ack
+    assert len(chat.platform.sent) == before
+    receipts = (await admin.says("通知回执"))[0]
+    assert "已确认 2/8 个村" in receipts and "五星村（2人）" in receipts and "王岘村（1人）" in receipts
+    assert "红星村" in receipts.split("未确认：")[1]
+    report_notices = await _report_notices(chat)
+    assert report_notices[0]["acknowledged"] == {"五星村": 2, "王岘村": 1}
+
+
+async def _report_notices(chat: Chat) -> list[dict[str, object]]:
+    from handlers.town_report import build_town_report
+
+    async with chat.app.database.transaction() as store:
+        report = await build_town_report(store, chat.app.town, chat.app.town.today())
+    return report.to_json()["notices"]  # type: ignore[no-any-return]
+
+
+async def test_replies_and_alerts_go_before_bulk_notices(chat: Chat) -> None:
+    async with chat.app.database.transaction() as store:
+        now = chat.app.town.clock.now()
+        for village in ("五星村", "王岘村"):
+            await store.outbox.enqueue(chat=f"console:{village}", text="bulk", purpose="notice", at=now, priority=10)
+        await store.outbox.enqueue(chat=LEADERS, text="alert", purpose="alert", at=now, priority=0)
+    await chat.app.drain()
+    assert [m.text for m in chat.platform.sent] == ["alert", "bulk", "bulk"]
+
+
+class MergingPlatform(FakePlatform):
+    merges = True
+
+
+async def test_several_pending_messages_for_one_group_go_as_one(database: Database, chat: Chat) -> None:
+    platform = MergingPlatform()
+    sender = OutboxSender(database, platform, chat.app.town.clock)
+    async with database.transaction() as store:
+        now = chat.app.town.clock.now()
+        for text in ("第一条", "第二条", "第三条"):
+            await store.outbox.enqueue(chat="console:五星村", text=text, purpose="notice", at=now, priority=10)
+        await store.outbox.enqueue(chat="console:王岘村", text="另一群", purpose="notice", at=now, priority=10)
+    assert await sender.drain() == 4
+    assert [m.text for m in platform.sent] == ["第一条\n\n第二条\n\n第三条", "另一群"]
+    async with database.session() as session:
+        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    assert all(r.status == "sent" for r in rows)
+    assert [r.merged_into for r in rows] == [None, rows[0].id, rows[0].id, None]
+
+
+async def test_a_row_whose_sender_died_mid_send_is_sent_again_and_counted(database: Database, chat: Chat) -> None:
+    clock = chat.app.town.clock
+    async with database.transaction() as store:
+        row = await store.outbox.enqueue(chat="console:五星村", text="通知", purpose="notice", at=clock.now())
+        assert await store.outbox.claim(row.id, clock.now(), dt.timedelta(seconds=120)) is not None
+    platform = FakePlatform()
+    sender = OutboxSender(database, platform, clock)
+    assert await sender.drain() == 0, "another sender holds the lease: not ours to send"
+    clock.advance(dt.timedelta(minutes=3))  # type: ignore[attr-defined]
+    assert await sender.drain() == 1
+    assert sender.ambiguous == 1 and [m.text for m in platform.sent] == ["通知"]
+    async with database.session() as session:
+        assert (await session.get(OutboxMessage, row.id)).ambiguous  # type: ignore[union-attr]
+
+
+async def test_two_senders_never_send_one_row_twice(database: Database, chat: Chat) -> None:
+    import asyncio
+
+    async with database.transaction() as store:
+        for village in chat.app.town.directory.village_names:
+            await store.outbox.enqueue(chat=f"console:{village}", text=village, purpose="notice",
+                                       at=chat.app.town.clock.now())
+    platform = FakePlatform()
+    senders = [OutboxSender(database, platform, chat.app.town.clock) for _ in range(2)]
+    await asyncio.gather(*(s.drain() for s in senders))
+    assert sorted(m.text for m in platform.sent) == sorted(chat.app.town.directory.village_names)
+
+
+async def test_a_send_that_keeps_failing_is_given_up_after_bounded_retries(chat: Chat) -> None:
+    chat.platform.failures.extend(DeliveryError("timeout") for _ in range(5))
+    await chat.person("五星村", "resident").says("帮助")
+    for _ in range(6):
+        chat.app.town.clock.advance(dt.timedelta(minutes=10))  # type: ignore[attr-defined]
+        await chat.app.drain()
+    async with chat.app.database.session() as session:
+        row = (await session.scalars(select(OutboxMessage))).one()
+    assert (row.status, row.attempts, row.error) == ("failed", 5, "timeout")
+    assert chat.sent_to("console:五星村") == []
