@@ -6,11 +6,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any
 
-from bot import people_command
 from bot.config import ConfigError, TownConfig, example_town_text, load_config
-from handlers.parsing import ROLES, MessageContext, MessageParser, Role, Vocabulary
+from handlers.parsing import ROLES, MessageContext, MessageParser, Vocabulary
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -28,6 +27,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--village", help="the village the group is bound to")
     parse.add_argument("--role", choices=ROLES, default="head", help="who wrote it (default: head)")
     parse.add_argument("--jsonl", action="store_true", help='batch: one {"text","village","role"} per line')
+    parse.add_argument("--workers", type=int, help="--jsonl: processes to parse with (default: one per core, up to 4)")
     parse.set_defaults(handler=_parse)
 
     report = with_config(commands.add_parser("report", help="the town's report for a day"))
@@ -39,20 +39,18 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument("--audit", action="store_true", help="include the day's audit log")
 
     keygen = commands.add_parser("keygen", help="print a new data key for VILLAGEBOT_DATA_KEY")
-    keygen.set_defaults(handler=lambda args, config: people_command.keygen())
+    keygen.set_defaults(handler=lambda args, config: _people("keygen"))
     purge = with_config(commands.add_parser("purge", help="delete personal data past its retention"))
-    purge.set_defaults(handler=lambda args, config: people_command.purge(config))
+    purge.set_defaults(handler=lambda args, config: _people("purge", config))
     people = with_config(commands.add_parser("people", help="people under observation, as CSV (masked)"))
     people.add_argument("--village", help="only this village")
     people.add_argument("--full", action="store_true", help="unmasked: needs --admin and the data key; audited")
     people.add_argument("--admin", help="your admin id (platform:id), recorded in the audit log")
     people.set_defaults(
-        handler=lambda args, config: people_command.export(
-            config, village=args.village, full=args.full, admin=args.admin
-        )
+        handler=lambda args, config: _people("export", config, village=args.village, full=args.full, admin=args.admin)
     )
     rotate = with_config(commands.add_parser("rotate-key", help="re-encrypt personal data with a new data key"))
-    rotate.set_defaults(handler=lambda args, config: people_command.rotate_key(config))
+    rotate.set_defaults(handler=lambda args, config: _people("rotate_key", config))
 
     example = commands.add_parser("example-config", help="print the example town's config")
     example.set_defaults(handler=lambda args, config: _print(example_town_text()))
@@ -65,40 +63,25 @@ def _print(text: str) -> int:
 
 
 def _parse(args: argparse.Namespace, config: TownConfig) -> int:
-    parser = MessageParser(Vocabulary.from_config(config))
-    out = sys.stdout
     if args.jsonl:
-        return _parse_batch(parser, sys.stdin, out)
+        from bot.parse_batch import default_workers, run_batch
+
+        workers = args.workers if args.workers is not None else default_workers()
+        run_batch(config, sys.stdin.buffer, sys.stdout.buffer, workers)
+        return 0
+    parser = MessageParser(Vocabulary.from_config(config))
     text = sys.stdin.read()
     result = parser.parse(text.strip("\r\n"), MessageContext(village=args.village, role=args.role))
-    out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+    sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
     return 0
 
 
-def _parse_batch(parser: MessageParser, lines: TextIO, out: TextIO) -> int:
-    """One result line per input line, in order; a bad line gets an error object, not a crash."""
-    dumps, loads = json.dumps, json.loads
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = loads(line)
-            role: Any = item.get("role") or "head"
-            if role not in ROLES:
-                raise ValueError(f"role must be one of {', '.join(ROLES)}")
-            ctx = MessageContext(village=item.get("village"), role=_role(role))
-            result = parser.parse(str(item["text"]), ctx).to_json()
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            result = {"kind": "none", "error": f"line {number}: {exc}"}
-        out.write(dumps(result, ensure_ascii=False) + "\n")
-    return 0
+def _people(command: str, *args: Any, **kwargs: Any) -> int:
+    """The personal-data commands, imported only when used: `villagebot parse` must start fast."""
+    from bot import people_command
 
-
-def _role(value: str) -> Role:
-    for role in ROLES:
-        if role == value:
-            return role
-    raise ValueError(value)
+    result: int = getattr(people_command, command)(*args, **kwargs)
+    return result
 
 
 def _run(args: argparse.Namespace, config: TownConfig) -> int:

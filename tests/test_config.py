@@ -186,9 +186,7 @@ def test_other_inconsistencies_are_named(tmp_path: Path, old: str, new: str, wor
         assert word in message
 
 
-def test_the_cli_stops_with_the_message_and_prints_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_cli_stops_with_the_message_and_prints_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "town.toml"
     path.write_text(changed('remind = "08:00"', 'remind = "8点"'), encoding="utf-8")
     code = cli.main(["parse", "--config", str(path)])

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from parsing_support import FULL_FIELDS, FULL_REPORT, parse
 
 from handlers.parsing import normalize, to_number
+from handlers.parsing.normalize import CN_DIGITS
 
 # --- traditional → simplified -------------------------------------------------------------------
 
@@ -29,7 +33,15 @@ def test_a_traditional_report_comes_back_in_the_configs_spelling() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("１５０", "150"), ("：", ":"), ("；", ";"), ("，", ","), ("（１）", "(1)"), ("ＡＢＣ", "ABC"), ("a\u3000b", "a b")],
+    [
+        ("１５０", "150"),
+        ("：", ":"),
+        ("；", ";"),
+        ("，", ","),
+        ("（１）", "(1)"),
+        ("ＡＢＣ", "ABC"),
+        ("a\u3000b", "a b"),
+    ],
 )
 def test_full_width_is_read_as_ascii(text: str, expected: str) -> None:
     assert normalize(text) == expected
@@ -138,6 +150,13 @@ def test_a_zero_word_does_not_reach_past_its_field() -> None:
     assert result["fields"] == {"fever": 0, "returnees": 3, "households_visited": 120}
 
 
+@pytest.mark.parametrize("gap", [" ", "\n", "，"])
+def test_a_fields_无_is_not_a_negation_of_the_next_field(gap: str) -> None:
+    result = parse(f"日报 排查120户 发热:无{gap}劝阻聚餐4场{gap}返乡人员{gap}消毒2次")
+    assert result["fields"] == {"households_visited": 120, "fever": 0, "cancelled_events": 4, "disinfections": 2}
+    assert "returnees" in result["missing"]
+
+
 def test_无_inside_another_word_is_not_zero() -> None:
     result = parse("日报 排查120户 居家观察:无症状3人")
     assert result["fields"] == {"households_visited": 120, "under_observation": 3}
@@ -182,3 +201,51 @@ def test_noise_changes_nothing_in_a_report(decorated: str) -> None:
 def test_a_mention_of_the_bot_does_not_hide_a_trigger() -> None:
     assert parse("@防控助手 更正：发热1人")["correction"] is True
     assert parse("@防控助手 登记 甘A12345 1人 36.5", role="checkpoint")["kind"] == "checkpoint"
+
+
+# --- Chinese numerals: read as cn2an reads them, with cn2an imported only when one is met -----
+
+
+def cn2an_value(token: str) -> int | float | None:
+    import cn2an
+
+    try:
+        value = cn2an.cn2an(token, "smart")
+    except (ValueError, TypeError, KeyError, IndexError):
+        return None
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+@pytest.mark.parametrize("style", ["low", "up", "两"])
+def test_numbers_written_out_read_as_cn2an_reads_them(style: str) -> None:
+    import cn2an
+
+    for n in [*range(0, 1200), *range(1200, 100_000, 97), 100_000, 990_000, 9_999_999]:
+        written = cn2an.an2cn(n, "up" if style == "up" else "low")
+        if style == "两":
+            written = written.replace("二", "两", 1)
+        assert to_number(written) == n, written
+
+
+def test_every_short_numeral_token_reads_as_cn2an_reads_it() -> None:
+    tokens = [a + b for a in CN_DIGITS for b in CN_DIGITS] + list(CN_DIGITS)
+    tokens += [
+        "一百零五",
+        "一千零五十",
+        "一万零二百",
+        "一万二",
+        "一百二",
+        "三千五",
+        "一百十",
+        "二〇二〇",
+        "一亿",
+        "十亿",
+    ]
+    for token in tokens:
+        assert to_number(token) == cn2an_value(token), token
+
+
+def test_cn2an_is_not_imported_to_start_the_parser() -> None:
+    code = "import sys, handlers.parsing; print('cn2an' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -79,9 +79,7 @@ def test_high_risk_returnees_are_read_from_their_words(text: str) -> None:
 # --- a trigger with nothing reported ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "text", ["今天的日报什么时候交？", "日报", "日报 今天天气很好", "#日报 还没统计完", "/report"]
-)
+@pytest.mark.parametrize("text", ["今天的日报什么时候交？", "日报", "日报 今天天气很好", "#日报 还没统计完", "/report"])
 def test_a_trigger_without_figures_is_not_a_report(text: str) -> None:
     assert parse(text) == {"kind": "none"}
 

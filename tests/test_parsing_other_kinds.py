@@ -257,7 +257,19 @@ def test_a_notice_can_name_villages() -> None:
     assert result["fields"]["body"] == "明天开会"
 
 
-@pytest.mark.parametrize("text", ["通知", "通知：", "收到通知了", "通知书已发放", "公告栏贴好了", "大家看通知"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "通知",
+        "通知：",
+        "收到通知了",
+        "通知书已发放",
+        "通知書已經發到每家了",
+        "公告栏贴好了",
+        "公告欄貼好了",
+        "大家看通知",
+    ],
+)
 def test_not_a_notice(text: str) -> None:
     assert parse(text, village=None, role="admin") == {"kind": "none"}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import texts
 from .normalize import CLAUSE_BREAK, CN_DIGITS, to_number
@@ -19,7 +19,9 @@ from .vocabulary import Vocabulary
 
 # Words that make a sentence about the future: a plan, not today's figures.
 _PLAN_WORDS = re.compile(r"明天|明日|后天|计划|准备|将|打算|下周")
-_NEGATION_BEFORE = re.compile(r"(?:无|没有|未发现|未有|暂无)(?:新增|新|任何|发现)?\s*$")
+# "无发热人员", "无新增返乡人员": the negation stands right against the field's word. ("发热:无 劝阻…"
+# is 发热's value, not a negation of 劝阻.)
+_NEGATION_BEFORE = re.compile(r"(?:无|没有|未发现|未有|暂无)(?:新增|新|任何|发现)?\Z")
 # "发热:无", and "发热人员:无" where the label goes on past the keyword.
 _ZERO_AFTER = re.compile(r"^[\s:=]*(?:人员|人数|人|者|情况|病例|户数)?[\s:=]*(?:无|没有|未发现|暂无)")
 # Filler that may stand between a bare Chinese numeral and a keyword: "发热零", "发热:无".
@@ -32,10 +34,17 @@ _PHONE_DIGITS = 7
 # A list's item number right before the item: "1.排查", "2、返乡", "(3)无发热".
 _LIST_MARKER = re.compile(r"(?:^|(?<=[\s,;:(]))([0-9]{1,2})\s*[、.)](?![0-9])\s*(?:无|没有|未发现|暂无)?(?:新增)?\s*$")
 _MARKER_REACH = 12
+_MARKER_HINT = re.compile(r"[0-9]\s*[、.)](?![0-9])")  # cheap test: could the text hold a list at all?
+_CLAUSE_END = re.compile(f"[{re.escape(CLAUSE_BREAK)}]")
+# After bare digits right behind a keyword, these send the value to the careful path: a date or a
+# time (2月, 8点), 一次性, 1.2万, or perhaps the next item's list number ("发热 2、消毒3次").
+_NOT_A_COUNT_AFTER = frozenset(_DATE_AFTER | {"性", "万", "、", ")"})
+_NO_FIELDS: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
-class FieldValue:
+class FieldValue(NamedTuple):
+    """A NamedTuple, not a dataclass: one is made per figure of every report, and this is the hot path."""
+
     value: int | float
     from_number: bool  # False when it only came from 无/没有 (no digit or numeral was written)
 
@@ -47,11 +56,8 @@ class Extraction:
 
 
 def _clause(text: str, start: int, end: int) -> str:
-    stretch = text[start:end]
-    for index, char in enumerate(stretch):
-        if char in CLAUSE_BREAK:
-            return stretch[:index]
-    return stretch
+    found = _CLAUSE_END.search(text, start, end)
+    return text[start : found.start() if found else end]
 
 
 def _first_value(clause: str, value_re: re.Pattern[str]) -> re.Match[str] | None:
@@ -100,23 +106,38 @@ def _list_markers(text: str, matches: list[re.Match[str]]) -> dict[int, int]:
 
 
 def extract_fields(text: str, vocab: Vocabulary) -> Extraction:
-    """Every field that has a value in the text; the first value of a field wins."""
-    matches = list(vocab.keyword_re.finditer(text))
-    markers = _list_markers(text, matches) if len(matches) > 1 else {}
+    """Every field that has a value in the text; the first value of a field wins.
+
+    One regex pass finds every keyword and, in the common case, the digits right behind it
+    (排查120户, 返乡：2人); only the other keywords take the careful path over their stretch of text.
+    """
+    matches = list(vocab.keyword_value_re.finditer(text))
+    markers = _list_markers(text, matches) if len(matches) > 1 and _MARKER_HINT.search(text) else {}
     values: dict[str, FieldValue] = {}
     taken: set[int] = set()  # where the numbers that a field took start
     unvalued: list[tuple[str, int]] = []
+    unit_fields, keyword_field = vocab.unit_fields, vocab.keyword_field
     for index, match in enumerate(matches):
-        field_id = vocab.keyword_field[match.group()]
+        field_id = keyword_field[match["kw"]]
+        number, unit = match["num"], match["unit"]
+        if number is not None and (unit or match["after"] not in _NOT_A_COUNT_AFTER):
+            owners = unit_fields.get(unit, _NO_FIELDS) if unit else _NO_FIELDS
+            if owners and field_id not in owners and len(owners) == 1:
+                field_id = next(iter(owners))  # 户 settles households, whatever word came before
+            if field_id not in values:
+                values[field_id] = FieldValue(int(number), True)
+            taken.add(match.start("num"))
+            continue
+        keyword_end = match.end("kw")
         end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
         end = markers.get(index + 1, end)  # the next item's number is not this item's value
-        clause = _clause(text, match.end(), end)
+        clause = _clause(text, keyword_end, end)
         found = _first_value(clause, vocab.value_re)
         if found is not None:
-            taken.add(match.end() + found.start())
+            taken.add(keyword_end + found.start())
             _assign(values, field_id, found, vocab)
         elif _ZERO_AFTER.match(clause) or _NEGATION_BEFORE.search(text, max(0, match.start() - 6), match.start()):
-            values.setdefault(field_id, FieldValue(0, from_number=False))
+            values.setdefault(field_id, FieldValue(0, False))
         else:
             unvalued.append((field_id, match.start()))
     for field_id, start in unvalued:

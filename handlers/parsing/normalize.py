@@ -11,7 +11,6 @@ import unicodedata
 from functools import cache, lru_cache
 from typing import Any
 
-import cn2an
 import opencc
 
 # Chinese numeral characters, simplified and financial (traditional forms are simplified first).
@@ -20,19 +19,20 @@ CN_DIGITS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍�
 NUMBER = rf"(?:[0-9]+(?:\.[0-9]+)?(?:\s*万)?|[{CN_DIGITS}]+)"
 CLAUSE_BREAK = ",;。!?\n"
 
-_DECORATION = re.compile(
-    "["
+# Decoration and runs of blanks, both read as one space (one pass: this runs on every message).
+_DECORATION_OR_BLANKS = re.compile(
+    "(?:["
     "\U0001f000-\U0001faff"  # emoji and pictographs
     "\u2600-\u27bf"  # dingbats, arrows, check marks
     "\u2b00-\u2bff"
     "\ufe0f\u200b-\u200d\u2060"
     "•●○◆◇■□★☆▶►◀➤※"
     "【】〔〕［］〖〗「」『』"
-    "]+"
+    " \t\u3000"
+    "])+"
 )
 # A trailing signature such as "—— 五星村 王主任".
 _SIGNATURE = re.compile(r"\s*(?:——|—|--+)\s*[^\n—-]{0,24}$")
-_SPACES = re.compile(r"[ \t\u3000]+")
 
 
 @cache
@@ -49,10 +49,18 @@ def normalize(text: str) -> str:
     """Full-width → ASCII, traditional → simplified, decoration and signatures → gone."""
     text = unicodedata.normalize("NFKC", text)
     text = to_simplified(text)
-    text = _DECORATION.sub(" ", text)
-    text = _SIGNATURE.sub("", text)
-    text = _SPACES.sub(" ", text)
+    text = _DECORATION_OR_BLANKS.sub(" ", text)
+    if "—" in text or "--" in text:
+        text = _SIGNATURE.sub("", text)
     return text.strip()
+
+
+@cache
+def _cn2an() -> Any:
+    """cn2an, imported on first use: importing it costs more than the parser's whole start-up."""
+    import cn2an
+
+    return cn2an.cn2an
 
 
 @lru_cache(maxsize=4096)
@@ -70,7 +78,7 @@ def to_number(token: str) -> int | float | None:
             else:
                 return int(token)
         else:
-            value = cn2an.cn2an(token, "smart")
+            value = _cn2an()(token, "smart")
     except (ValueError, TypeError, KeyError, IndexError):
         return None
     if isinstance(value, float) and value.is_integer():

@@ -15,7 +15,7 @@ from .vocabulary import Vocabulary
 
 _TRIGGER = re.compile(
     r"^\s*(?:[@＠]\S+\s+)*[【\[［]?\s*(?:通知|公告|/broadcast(?:@\w+)?)\s*[】\]］]?"
-    r"(?!书|单|栏|牌|到|了|过)"  # 通知书, 公告栏, 通知到了: words, not a notice
+    r"(?!书|書|单|單|栏|欄|牌|到|了|过|過)"  # 通知书, 公告栏, 通知到了 (or 通知書…): words, not a notice
 )
 _TARGET = re.compile(r"^\s*[@＠]([^\s@＠:：,，、]+)")
 _LIST_TARGET = re.compile(r"^\s*([^\s:：]+(?:[,，、][^\s:：]+)+|[^\s:：]+)\s")

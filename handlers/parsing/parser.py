@@ -32,11 +32,8 @@ _LEADING_MENTIONS = re.compile(r"^(?:@\S+\s*)+")
 @dataclass(frozen=True)
 class _Triggers:
     report: re.Pattern[str]
-    correction: re.Pattern[str]
-    registry: re.Pattern[str]
-    checkpoint: re.Pattern[str]
-    donation: re.Pattern[str]
-    inspection: re.Pattern[str]
+    # 更正, 返乡登记, 登记, 捐赠, 督查: one pattern, one alternative (a named group) per kind.
+    at_start: re.Pattern[str]
     bot_mentions: re.Pattern[str]
 
 
@@ -47,14 +44,16 @@ class MessageParser:
         self.vocab = vocab
         # What may stand before 日报: village names, dates, brackets, "今日", "的".
         prefix = rf"(?:\s|[#(<:]|{alternation(vocab.village_names)}|{_DATE}|今日|今天|的)*?"
-        at_start = r"^\s*(?:{})\s*[:,]?\s*"
+        kinds = (
+            ("correction", _CORRECTION_WORDS),
+            ("registry", _REGISTRY_WORDS),  # before 登记: 登记返乡 is a registration, not a checkpoint
+            ("checkpoint", _CHECKPOINT_WORDS),
+            ("donation", _DONATION_WORDS),
+            ("inspection", _INSPECTION_WORDS),
+        )
         self.triggers = _Triggers(
             report=re.compile(rf"^{prefix}(?:{_REPORT_WORDS})[\s:,)]*"),
-            correction=re.compile(at_start.format(_CORRECTION_WORDS)),
-            registry=re.compile(at_start.format(_REGISTRY_WORDS)),
-            checkpoint=re.compile(at_start.format(_CHECKPOINT_WORDS)),
-            donation=re.compile(at_start.format(_DONATION_WORDS)),
-            inspection=re.compile(at_start.format(_INSPECTION_WORDS)),
+            at_start=re.compile(r"^\s*(?:" + "|".join(f"(?P<{k}>{w})" for k, w in kinds) + r")\s*[:,]?\s*"),
             bot_mentions=re.compile(rf"@(?:{alternation(vocab.bot_names)})\s*"),
         )
 
@@ -62,24 +61,28 @@ class MessageParser:
         notice = parse_notice(text, self.vocab)
         if notice is not None:
             return notice
-        clean = self.triggers.bot_mentions.sub(" ", normalize(text)).strip()
-        clean = _LEADING_MENTIONS.sub("", clean)
+        clean = normalize(text)
+        if "@" in clean:
+            clean = _LEADING_MENTIONS.sub("", self.triggers.bot_mentions.sub(" ", clean).strip())
         return self._parse_clean(clean, ctx) or ParseResult(kind="none")
 
     def _parse_clean(self, text: str, ctx: MessageContext) -> ParseResult | None:
         t = self.triggers
-        if t.correction.match(text):
+        start = t.at_start.match(text)
+        kind = start.lastgroup if start else None
+        if kind == "correction":
             return self._report(text, ctx, correction=True)
         if t.report.match(text):
             return self._report(text, ctx, correction=False)
-        if t.registry.match(text):
+        if start is not None:
+            body = text[start.end() :]
+            if kind == "checkpoint":
+                return parse_checkpoint(body, self.vocab)
+            if kind == "donation":
+                return parse_donation(body)
+            if kind == "inspection":
+                return parse_inspection(body, self.vocab)
             return None  # people under observation are registered by their own handler, not here
-        if match := t.checkpoint.match(text):
-            return parse_checkpoint(text[match.end() :], self.vocab)
-        if match := t.donation.match(text):
-            return parse_donation(text[match.end() :])
-        if match := t.inspection.match(text):
-            return parse_inspection(text[match.end() :], self.vocab)
         if ctx.role == "head":
             return self._implicit_report(text, ctx)
         return None

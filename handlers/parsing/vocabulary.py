@@ -32,6 +32,8 @@ class Vocabulary:
     unit_re: str  # alternation of every unit word
     value_re: re.Pattern[str]  # a number and, where written, its unit
     value_before_re: re.Pattern[str]  # a counted number that ends just before a keyword
+    # Every keyword and, in the common case, the digits right after it ("排查：86户"), in one pass.
+    keyword_value_re: re.Pattern[str]
     village_names: dict[str, str]  # name or alias (simplified) → canonical name
     village_re: re.Pattern[str]
     checkpoint_names: dict[str, str]
@@ -65,6 +67,11 @@ class Vocabulary:
             unit_fields={u: frozenset(ids) for u, ids in unit_fields.items()},
             unit_re=unit_re,
             value_re=re.compile(rf"(?P<num>{NUMBER})\s*(?P<unit>{unit_re})?"),
+            keyword_value_re=re.compile(
+                rf"(?P<kw>{alternation(keyword_field)})"
+                rf"(?:[ :=]*(?P<num>[0-9]{{1,6}})(?![0-9.])[ ]*(?P<unit>{unit_re})?(?=(?P<after>.?)))?",
+                re.DOTALL,
+            ),
             value_before_re=re.compile(rf"(?P<num>{NUMBER})\s*(?P<unit>{unit_re})\s*(?:来自|从|是|为|自)?\s*$"),
             village_names=villages,
             village_re=re.compile(alternation(villages)),
