@@ -297,6 +297,9 @@ def _describe(error: Any, text: str, data: dict[str, Any]) -> str:
     if kind == "missing":
         return f"missing key {where}: add it"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if not line:
+        line = _line_of_repeated_name(text, message)
+        at = f" (line {line})" if line else ""
     value = error.get("input")
     shown = f" = {value!r}" if not isinstance(value, dict | list) else ""
     return f"{where}{shown}{at}: {message}" if where else f"{message}{at}"
@@ -332,6 +335,15 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
             return []
         model = nested
     return sorted((f.alias or name) for name, f in model.model_fields.items() if not f.exclude)
+
+
+def _line_of_repeated_name(text: str, message: str) -> int | None:
+    """For "village '五星村' is named twice" and the like: the line where the name comes again."""
+    quoted = re.search(r"'([^']+)'", message)
+    if quoted is None:
+        return None
+    places = [m.start() for m in re.finditer(re.escape(f'"{quoted[1]}"'), text)]
+    return text.count("\n", 0, places[-1]) + 1 if places else None
 
 
 def _line_of(text: str, key: str) -> int | None:

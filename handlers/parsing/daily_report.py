@@ -125,7 +125,7 @@ def extract_fields(text: str, vocab: Vocabulary) -> Extraction:
             if owners and field_id not in owners and len(owners) == 1:
                 field_id = next(iter(owners))  # 户 settles households, whatever word came before
             if field_id not in values:
-                values[field_id] = FieldValue(int(number), True)
+                values[field_id] = FieldValue(-int(number) if match["neg"] else int(number), True)
             taken.add(match.start("num"))
             continue
         keyword_end = match.end("kw")

@@ -69,7 +69,7 @@ class Vocabulary:
             value_re=re.compile(rf"(?P<num>{NUMBER})\s*(?P<unit>{unit_re})?"),
             keyword_value_re=re.compile(
                 rf"(?P<kw>{alternation(keyword_field)})"
-                rf"(?:[ :=]*(?P<num>[0-9]{{1,6}})(?![0-9.])[ ]*(?P<unit>{unit_re})?(?=(?P<after>.?)))?",
+                rf"(?:[ :=]*(?P<neg>-)?(?P<num>[0-9]{{1,6}})(?![0-9.])[ ]*(?P<unit>{unit_re})?(?=(?P<after>.?)))?",
                 re.DOTALL,
             ),
             value_before_re=re.compile(rf"(?P<num>{NUMBER})\s*(?P<unit>{unit_re})\s*(?:来自|从|是|为|自)?\s*$"),
