@@ -108,11 +108,14 @@ def test_an_unknown_key_in_a_village(tmp_path: Path) -> None:
 
 
 def test_a_village_named_twice(tmp_path: Path) -> None:
-    message, path = load_error(tmp_path, changed('name = "王岘村"', 'name = "五星村"'))
+    text = changed('name = "王岘村"', 'name = "五星村"')
+    message, path = load_error(tmp_path, text)
     assert str(path) in message
     assert "village" in message
     assert "五星村" in message
     assert "twice" in message and "once" in message
+    second = [n for n, line in enumerate(text.splitlines(), start=1) if line == 'name = "五星村"'][1]
+    assert f"(line {second})" in message  # where the name comes again
 
 
 def test_an_alias_that_repeats_a_village(tmp_path: Path) -> None:

@@ -421,3 +421,9 @@ def test_a_phone_number_after_fields_left_empty_is_not_their_value() -> None:
 def test_every_required_field_is_known() -> None:
     result = parse("日报 发热0人")
     assert set(result["missing"]) == set(REQUIRED) - {"fever"}
+
+
+def test_a_negative_count_is_out_of_range_not_a_positive_one() -> None:
+    result = parse("日报 排查80户 返乡2人 居家观察-1人 发热0 消毒2次")
+    assert "under_observation" in problem_fields(result)
+    assert "under_observation" not in result["fields"] and "under_observation" in result["missing"]
