@@ -342,8 +342,10 @@ def _line_of_repeated_name(text: str, message: str) -> int | None:
     quoted = re.search(r"'([^']+)'", message)
     if quoted is None:
         return None
-    places = [m.start() for m in re.finditer(re.escape(f'"{quoted[1]}"'), text)]
-    return text.count("\n", 0, places[-1]) + 1 if places else None
+    name = re.escape(f'"{quoted[1]}"')
+    naming = re.compile(rf"^\s*(?:name|id)\s*=\s*{name}|^\s*aliases\s*=.*{name}", re.MULTILINE)
+    places = [m.start() for m in naming.finditer(text)]
+    return text.count("\n", 0, places[1]) + 1 if len(places) > 1 else None
 
 
 def _line_of(text: str, key: str) -> int | None:
