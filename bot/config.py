@@ -34,9 +34,9 @@ def _parse_clock(value: Any) -> dt.time:
     if isinstance(value, dt.time):
         return value.replace(tzinfo=None)
     if isinstance(value, str):
-        match = re.fullmatch(r"\s*(\d{1,2})[:：](\d{2})\s*", value)
-        if match and int(match[1]) < 24 and int(match[2]) < 60:
-            return dt.time(int(match[1]), int(match[2]))
+        match = re.fullmatch(r"\s*(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?\s*", value)
+        if match and int(match[1]) < 24 and int(match[2]) < 60 and int(match[3] or 0) < 60:
+            return dt.time(int(match[1]), int(match[2]), int(match[3] or 0))
     raise ValueError(f'{value!r} is not a time of day; write it as "HH:MM", for example "08:00"')
 
 
