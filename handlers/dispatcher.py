@@ -80,6 +80,8 @@ class Dispatcher:
         self.database = database
 
     async def handle(self, message: IncomingMessage) -> list[OutgoingMessage]:
+        """Handle and store one message. Returns the messages sent through the turn (replies, alerts);
+        a notice's copies to the village groups go to the outbox directly and are not listed."""
         attempt = _Attempt()
         try:
             return await self._handle(message, attempt)

@@ -226,9 +226,9 @@ def status_text(
     return "\n".join(lines)
 
 
-def bound(chat_name: str, target: str, previous: str | None) -> str:
+def bound(target: str, previous: str | None) -> str:
     was = f"（原为{previous}）" if previous else ""
-    return f"✅ 本群已绑定为：{target}{was}。{chat_name}"
+    return f"✅ 本群已绑定为：{target}{was}。"
 
 
 def bind_usage(valid: Sequence[str]) -> str:

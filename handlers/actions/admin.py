@@ -43,7 +43,7 @@ async def bind_chat(turn: Turn, command: Command) -> None:
     )
     shown = "镇领导群" if target.kind == "leaders" else target.name
     was = previous.target if previous is not None and previous.target != target.name else None
-    await turn.reply(texts.bound("", shown, was))
+    await turn.reply(texts.bound(shown, was))
 
 
 async def set_head(turn: Turn, command: Command) -> None:
