@@ -22,7 +22,7 @@ from storage.personal_data import DataKey, DataKeyError
 from .config import TownConfig
 from .console import ConsoleChat, ConsolePlatform, chat_names
 from .delivery import OutboxSender, Platform, PlatformAdapter
-from .platforms import build_adapters
+from .platforms import PlatformError, build_adapters
 
 log = logging.getLogger("villagebot")
 
@@ -96,7 +96,7 @@ def run_bot(config: TownConfig) -> int:
     install_log_masking()
     try:
         return asyncio.run(_run(config))
-    except (DatabaseError, DataKeyError) as exc:
+    except (DatabaseError, DataKeyError, PlatformError) as exc:
         print(f"villagebot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

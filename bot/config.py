@@ -142,6 +142,8 @@ class AdminSpec(_Section):
 
 class TelegramSection(_Section):
     token_env: str = "TELEGRAM_BOT_TOKEN"
+    per_second: float | None = Field(default=None, gt=0)  # sends a second over all chats (30)
+    per_chat_per_minute: int | None = Field(default=None, ge=1)  # sends a minute to one group (20)
     base_url: str | None = None
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
@@ -150,8 +152,17 @@ class TelegramSection(_Section):
 
 
 class WechatSection(_Section):
+    """A personal WeChat account is restricted when it sends fast: these keep it slow and steady."""
+
     endpoint: str | None = None
     token_env: str = "WECHATY_PUPPET_SERVICE_TOKEN"
+    group_interval: float | None = Field(default=None, gt=0)  # seconds between two messages to one group (1)
+    group_gap: tuple[float, float] | None = None  # seconds between different groups, at random (3–5)
+    per_minute: int | None = Field(default=None, ge=1)  # messages a minute, all groups together (40)
+    heartbeat_timeout: float | None = Field(default=None, gt=0)  # silence before the link counts as dead (120)
+    reconnect_delay: tuple[float, float] | None = None  # first and longest wait between reconnects (1, 60)
+    down_alert_after: float | None = Field(default=None, gt=0)  # outage before the leaders are told (300)
+    rpc_timeout: float | None = Field(default=None, gt=0)  # seconds one call may take (30)
 
 
 class ScheduledNoticeSpec(_Section):

@@ -90,6 +90,9 @@ class OutboxSender:
         self.clock = clock
         self.settled = settled
         self.merges = bool(getattr(platform, "merges", False))
+        # A paced platform (WeChat) takes seconds a message: look again for due rows after each one,
+        # so that a reply does not wait behind a broadcast fetched before it was written.
+        self.paced = bool(getattr(platform, "paced", self.merges))
         self.wake = asyncio.Event()
         self.ambiguous = 0  # sends that may have arrived twice: counted, logged, reported
         self._draining = asyncio.Lock()  # one drain at a time in this process
@@ -111,6 +114,8 @@ class OutboxSender:
                 sent = await self._send(batch)
                 delivered += sent
                 progress = progress or sent > 0
+                if self.paced and sent:
+                    break
             if not progress:
                 return delivered
 

@@ -51,8 +51,9 @@ async def queue_notice(
         after={"body": body, "villages": list(villages), "groups": len(targets)},
     )
     text = texts.notice_text(town.name, body)
+    now = town.clock.now()  # due now by our clock, whatever the sender's phone said the time was
     for village, chat in targets:
-        row = await store.outbox.enqueue(chat=chat, text=text, purpose="notice", at=at, priority=PRIORITY_BULK)
+        row = await store.outbox.enqueue(chat=chat, text=text, purpose="notice", at=now, priority=PRIORITY_BULK)
         await store.notices.add_delivery(notice, village=village, chat=chat, outbox_id=row.id)
     return QueuedNotice(notice.id, len(targets), [v for v in villages if chats.get(v)])
 

@@ -1,0 +1,528 @@
+"""WeChat through a wechaty puppet service (gRPC): village groups are WeChat rooms, `wechat:<id>@chatroom`.
+
+Receiving. wechaty's own event bridge (`Wechaty.start`, `bot.on("message")`) is not used, because
+of what it does besides: it silently drops every message id it has seen before in this process
+(a class-level singleton), so a message that failed half-way is never tried again; at login it
+starts its plugin manager, which starts an APScheduler of its own with a job store under
+`CACHE_DIR` that nothing stops, and probes port 5000; it runs handlers as fire-and-forget tasks
+whose exceptions are only logged; and `Wechaty.start` answers a dropped stream by sleeping 60
+seconds. The adapter listens to the puppet's event stream itself, queues message ids, and handles
+them one at a time, in order, with wechaty's Message, Contact and Room classes. A message said
+twice (a puppet service redelivers old ones after a restart) is recognised by the inbound table,
+which is unique on (platform, chat, message id).
+
+Connection. Each connection gets a fresh `Wechaty` (its Contact and Room caches are class-level
+in wechaty, shared by every bot in the process, and would hand out objects bound to a dead
+puppet; they are replaced by caches of that connection's own). No event, heartbeat or dong for
+`heartbeat_timeout` seconds means the connection is dead (a Ding goes out at half that time);
+then it is closed and made again with exponential backoff. When WeChat has been down for
+`down_alert_after` seconds the leaders' chats on other platforms are told, and told again when it
+is back.
+
+Sending. The outbox is the queue, and the outbox sender merges what is pending for one group
+into one message (the adapter sets `merges`). Personal WeChat accounts get restricted for fast
+mass messages, so `deliver` paces: at most one message a second to a group, 3-5 s between
+different groups, 40 a minute in all. While WeChat is down it waits instead of failing, so an
+outage does not use up the outbox rows' attempts. The village heads named in a message's mentions
+are @-mentioned through MessageSendText's mention ids, their names written before the text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import logging
+import os
+import random
+import re
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from grpclib.const import Status
+from grpclib.exceptions import GRPCError
+
+from handlers.messages import IncomingMessage, OutgoingMessage
+
+from .config import WechatSection
+from .delivery import DeliveryError
+from .platforms import PlatformError
+from .wechat_compat import load_wechaty
+
+if TYPE_CHECKING:
+    from .app import App
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "wechat"
+ENDPOINT_ENV = "WECHATY_PUPPET_SERVICE_ENDPOINT"
+MENTION_END = "\u2005"  # what WeChat puts after an @name
+PERMANENT_STATUSES = frozenset({Status.NOT_FOUND, Status.PERMISSION_DENIED, Status.INVALID_ARGUMENT})
+PUPPET_EVENTS = (
+    "login", "logout", "scan", "ready", "message", "heartbeat", "dong", "error",
+    "friendship", "room-join", "room-leave", "room-topic", "room-invite",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class WechatSettings:
+    """How the adapter paces, watches and reconnects. Each field may also be set in `[wechat]` under
+    the same name once the config has that key; the defaults are safe for a personal account."""
+
+    group_interval: float = 1.0  # seconds between two messages to one group
+    group_gap: tuple[float, float] = (3.0, 5.0)  # seconds between messages to different groups, at random
+    per_minute: int = 40  # messages in any one minute, all groups together
+    minute: float = 60.0  # the length of that minute: only tests shorten it
+    heartbeat_timeout: float = 120.0  # seconds without any event before the connection counts as dead
+    reconnect_delay: tuple[float, float] = (1.0, 60.0)  # first and longest wait between reconnects
+    down_alert_after: float = 300.0  # seconds of outage before the leaders are told
+    rpc_timeout: float = 30.0  # seconds one call to the puppet service may take
+
+    def __post_init__(self) -> None:
+        low, high = self.group_gap
+        first, longest = self.reconnect_delay
+        if not (0 <= low <= high and 0 < first <= longest and self.per_minute >= 1 and self.minute > 0):
+            raise ValueError(f"inconsistent WeChat settings: {self}")
+        if min(self.group_interval, self.heartbeat_timeout, self.rpc_timeout, self.down_alert_after) <= 0:
+            raise ValueError(f"WeChat intervals must be positive: {self}")
+
+    @classmethod
+    def from_config(cls, section: WechatSection | None) -> WechatSettings:
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            value = getattr(section, field.name, None)
+            if value is not None:
+                values[field.name] = tuple(value) if isinstance(value, list) else value
+        return cls(**values)
+
+    def scaled(self, factor: float) -> WechatSettings:
+        """Every interval multiplied by `factor` (the counts unchanged): the same behaviour, faster."""
+        return dataclasses.replace(
+            self,
+            group_interval=self.group_interval * factor,
+            group_gap=(self.group_gap[0] * factor, self.group_gap[1] * factor),
+            minute=self.minute * factor,
+            heartbeat_timeout=self.heartbeat_timeout * factor,
+            reconnect_delay=(self.reconnect_delay[0] * factor, self.reconnect_delay[1] * factor),
+            down_alert_after=self.down_alert_after * factor,
+        )
+
+
+class Pacer:
+    """When the next message may go to a group. Times are taken when a send has completed, so the
+    gaps hold as the service sees them, not only as we meant them."""
+
+    def __init__(self, settings: WechatSettings, rng: random.Random, clock: Callable[[], float]) -> None:
+        self.settings = settings
+        self.rng = rng
+        self.clock = clock
+        self._last: tuple[str, float] | None = None
+        self._by_group: dict[str, float] = {}
+        self._recent: deque[float] = deque(maxlen=settings.per_minute)
+        self._gap = rng.uniform(*settings.group_gap)
+
+    def delay(self, chat: str) -> float:
+        """Seconds to wait before a message may go to `chat`; 0 when it may go now."""
+        s, now = self.settings, self.clock()
+        earliest = now
+        if chat in self._by_group:
+            earliest = max(earliest, self._by_group[chat] + s.group_interval)
+        if self._last is not None and self._last[0] != chat:
+            earliest = max(earliest, self._last[1] + self._gap)
+        if len(self._recent) == s.per_minute:
+            earliest = max(earliest, self._recent[0] + s.minute)
+        return max(0.0, earliest - now)
+
+    def sent(self, chat: str) -> None:
+        now = self.clock()
+        self._last = (chat, now)
+        self._by_group[chat] = now
+        self._recent.append(now)
+        self._gap = self.rng.uniform(*self.settings.group_gap)
+        stale = now - self.settings.group_interval
+        self._by_group = {c: t for c, t in self._by_group.items() if t > stale}
+
+
+def outage_text(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return (
+        f"⚠️ 微信机器人已断线{minutes}分钟：各村微信群的日报、登记暂时收不到，回复和通知也发不出去。"
+        "正在自动重连，恢复后会再告知。"
+    )
+
+
+def recovery_text(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"✅ 微信机器人已恢复连接（断线约{minutes}分钟），积压的消息正在依次发出。"
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class WechatAdapter:
+    """The WeChat platform: receives through one puppet-service connection at a time, delivers paced."""
+
+    name = PLATFORM
+    merges = True  # the outbox sender merges what is pending for one group into one message
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        endpoint: str | None = None,
+        token: str | None = None,
+        settings: WechatSettings | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.app = app
+        section = app.config.wechat
+        token_env = section.token_env if section is not None else "WECHATY_PUPPET_SERVICE_TOKEN"
+        self.endpoint = endpoint or os.environ.get(ENDPOINT_ENV) or (section.endpoint if section else None)
+        self.token = token or os.environ.get(token_env) or None
+        self.settings = settings or WechatSettings.from_config(section)
+        self._problem = self._config_problem(token_env)
+        self._wechaty = load_wechaty()
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        # wechaty wants a scheduler; it gets one of its own that is never started, not the town's.
+        self._wechaty_scheduler = AsyncIOScheduler()
+        self._rng = rng or random.Random()
+        self._pacer = Pacer(self.settings, self._rng, time.monotonic)
+        self._bot: Any = None
+        self._self_id: str | None = None
+        self._self_name: str | None = None
+        self._online = asyncio.Event()
+        self._last_event = time.monotonic()
+        self._events: asyncio.Queue[str] = asyncio.Queue()
+        self._unloaded: deque[str] = deque(maxlen=1000)  # ids whose payload the last connection did not give
+        self._send_lock = asyncio.Lock()
+        self._down_since: float | None = time.monotonic()
+        self._alerted_since: float | None = None
+        self._ding: asyncio.Task[None] | None = None
+        self.logins = 0  # how many times the account came online: tests wait on it
+
+    def _config_problem(self, token_env: str) -> str | None:
+        if not self.endpoint:
+            return (
+                f"WeChat is configured but has no puppet-service endpoint: write [wechat] endpoint = "
+                f'"host:port" in {self.app.config.source} or set {ENDPOINT_ENV}'
+            )
+        if not self.token:
+            return (
+                f"WeChat needs the puppet-service token (it is sent even with an endpoint): "
+                f"set the environment variable {token_env}"
+            )
+        return None
+
+    @property
+    def online(self) -> bool:
+        return self._online.is_set()
+
+    # -- receiving ---------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        if self._problem:
+            raise PlatformError(self._problem)
+        helpers = [
+            asyncio.create_task(self._handle_messages(), name="wechat-messages"),
+            asyncio.create_task(self._watch_outage(), name="wechat-outage"),
+        ]
+        attempt = 0
+        try:
+            while not stop.is_set():
+                logins = self.logins
+                try:
+                    await self._connect_and_listen(stop)
+                except Exception as exc:
+                    log.warning("WeChat connection to %s failed: %s", self.endpoint, _describe(exc))
+                finally:
+                    await self._disconnect()
+                if stop.is_set():
+                    break
+                attempt = 0 if self.logins > logins else attempt + 1
+                delay = self._backoff(attempt)
+                log.info("reconnecting to WeChat in %.2fs", delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+        finally:
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+            await self.close()
+
+    def _backoff(self, attempt: int) -> float:
+        first, longest = self.settings.reconnect_delay
+        return float(min(longest, first * 2 ** max(0, attempt - 1))) * (0.75 + 0.25 * self._rng.random())
+
+    async def _connect_and_listen(self, stop: asyncio.Event) -> None:
+        await self._probe()
+        w = self._wechaty
+        bot = w.Wechaty(
+            w.WechatyOptions(
+                puppet_options=self._puppet_options(),  # never wechaty's shared default: it writes into it
+                token=self.token,
+                endpoint=self.endpoint,
+                host="127.0.0.1",
+                port=0,  # its plugin web server, which must stay off
+                scheduler=self._wechaty_scheduler,
+            )
+        )
+        await bot.init_puppet()
+        for accessory in ("Contact", "ContactSelf", "Room", "Tag"):
+            getattr(bot, accessory)._pool = {}  # this connection's own cache, not wechaty's class-wide one
+        puppet = bot.puppet
+        for event in PUPPET_EVENTS:
+            puppet.on(event, self._listener(event))
+        self._bot = bot
+        self._last_event = time.monotonic()
+        listening = asyncio.create_task(puppet.start(), name="wechat-events")  # Stop, Start, then the Event stream
+        stopping = asyncio.create_task(stop.wait())
+        timeout = self.settings.heartbeat_timeout
+        try:
+            while True:
+                done, _ = await asyncio.wait({listening, stopping}, timeout=min(1.0, timeout / 4))
+                if stopping in done:
+                    return
+                if listening in done:
+                    error = listening.exception()
+                    raise error or ConnectionError("the puppet service ended the event stream")
+                idle = time.monotonic() - self._last_event
+                if idle > timeout:
+                    raise TimeoutError(f"no event or heartbeat from the puppet service for {idle:.1f}s")
+                if idle > timeout / 2 and (self._ding is None or self._ding.done()):
+                    self._ding = asyncio.create_task(self._send_ding(puppet))
+        finally:
+            for task in (listening, stopping):
+                task.cancel()
+            await asyncio.gather(listening, stopping, return_exceptions=True)
+
+    def _puppet_options(self) -> Any:
+        from wechaty_puppet import PuppetOptions  # type: ignore[import-untyped]
+
+        return PuppetOptions()
+
+    async def _probe(self) -> None:
+        """Fail fast, without blocking: wechaty's own check is a blocking telnet of up to 3 s."""
+        from wechaty_puppet_service.utils import extract_host_and_port
+
+        host, port = extract_host_and_port(self.endpoint or "")
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), self.settings.rpc_timeout)
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+    async def _send_ding(self, puppet: Any) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(puppet.ding("villagebot"), self.settings.rpc_timeout)
+
+    def _listener(self, event: str) -> Callable[[Any], None]:
+        def listen(payload: Any = None) -> None:
+            self._last_event = time.monotonic()
+            if event == "message":
+                self._events.put_nowait(str(payload.message_id))
+            elif event == "login":
+                self._came_online(str(payload.contact_id))
+            elif event == "error":
+                log.warning("the puppet service reports an error: %s", getattr(payload, "data", payload))
+            elif event in ("logout", "scan"):
+                log.warning("WeChat account is logged out (%s): it needs logging in again on the puppet service", event)
+                self._went_offline()
+
+        return listen
+
+    def _came_online(self, self_id: str) -> None:
+        self._self_id = self_id
+        self.logins += 1
+        self._down_since = None
+        self._online.set()
+        while self._unloaded:
+            self._events.put_nowait(self._unloaded.popleft())
+        log.info("WeChat online as %s", self_id)
+
+    def _went_offline(self) -> None:
+        self._online.clear()
+        if self._down_since is None:
+            self._down_since = time.monotonic()
+
+    async def _disconnect(self) -> None:
+        bot, self._bot = self._bot, None
+        self._went_offline()
+        if self._ding is not None:
+            self._ding.cancel()
+            self._ding = None
+        puppet = getattr(bot, "_puppet", None)  # `bot.puppet` raises once wechaty has dropped it
+        if puppet is None:
+            return
+        try:  # what wechaty does on stop: the Stop call, then the channel closed
+            await asyncio.wait_for(puppet.stop(), min(2.0, self.settings.rpc_timeout))
+        except Exception as exc:
+            log.debug("stopping the WeChat puppet: %s", _describe(exc))
+        finally:
+            if puppet.channel is not None:
+                puppet.channel.close()
+                puppet.channel = None
+
+    async def close(self) -> None:
+        """Leave nothing of wechaty running: the connection, and its scheduler should anything have started it."""
+        await self._disconnect()
+        if self._wechaty_scheduler.running:
+            self._wechaty_scheduler.shutdown(wait=False)
+
+    async def _handle_messages(self) -> None:
+        while True:
+            message_id = await self._events.get()
+            try:
+                await self._handle(message_id)
+            except Exception:
+                log.exception("WeChat message %s could not be handled", message_id)
+
+    async def _handle(self, message_id: str) -> None:
+        bot = self._bot
+        if bot is None:
+            self._unloaded.append(message_id)
+            return
+        try:
+            incoming = await asyncio.wait_for(self._incoming(bot, message_id), self.settings.rpc_timeout)
+        except Exception as exc:
+            if self._bot is not bot or not self.online:  # the connection went: try again on the next one
+                self._unloaded.append(message_id)
+            else:
+                log.warning("WeChat message %s could not be loaded: %s", message_id, _describe(exc))
+            return
+        if incoming is not None:
+            await self.app.receive(incoming)
+
+    async def _incoming(self, bot: Any, message_id: str) -> IncomingMessage | None:
+        message = bot.Message.load(message_id)
+        await message.ready()  # MessagePayload, then the talker's ContactPayload and the room's RoomPayload
+        payload = message.payload
+        if message.type() != self._wechaty.MessageType.MESSAGE_TYPE_TEXT:
+            return None
+        talker_id = str(payload.from_id or "")
+        if not talker_id or talker_id == self._self_id:
+            return None  # the bot's own messages come back as events too
+        room_id = str(payload.room_id or "")
+        mention_ids = [str(m) for m in payload.mention_ids or ()]
+        mentions_bot = self._self_id is not None and self._self_id in mention_ids
+        text = str(payload.text or "")
+        if mentions_bot:
+            text = await self._without_own_mention(bot, text)
+        return IncomingMessage(
+            platform=PLATFORM,
+            chat=f"{PLATFORM}:{room_id or talker_id}",
+            sender=f"{PLATFORM}:{talker_id}",
+            text=text,
+            message_id=message_id,
+            at=self._sent_at(int(payload.timestamp or 0)),
+            sender_name=str(message.talker().name or ""),
+            is_private=not room_id,
+            mentions_bot=mentions_bot,
+            mentioned=tuple(f"{PLATFORM}:{m}" for m in mention_ids if m != self._self_id),
+        )
+
+    async def _without_own_mention(self, bot: Any, text: str) -> str:
+        if self._self_name is None and self._self_id is not None:
+            with contextlib.suppress(Exception):
+                me = bot.Contact.load(self._self_id)
+                await me.ready()
+                self._self_name = str(me.name or "")
+        if not self._self_name:
+            return text
+        return re.sub(rf"@{re.escape(self._self_name)}(?:{MENTION_END}|\s|$)", "", text).strip()
+
+    def _sent_at(self, timestamp: int) -> dt.datetime:
+        if timestamp <= 0:
+            return self.app.town.clock.now()
+        seconds = timestamp / 1000 if timestamp > 10**11 else timestamp
+        return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+    # -- the outage --------------------------------------------------------------------------
+
+    async def _watch_outage(self) -> None:
+        every = min(5.0, self.settings.down_alert_after / 4)
+        while True:
+            await asyncio.sleep(every)
+            now = time.monotonic()
+            if self._down_since is not None and self._alerted_since is None:
+                if now - self._down_since >= self.settings.down_alert_after:
+                    self._alerted_since = self._down_since
+                    await self._tell_leaders(outage_text(now - self._down_since), "down")
+            elif self._down_since is None and self._alerted_since is not None:
+                began, self._alerted_since = self._alerted_since, None
+                await self._tell_leaders(recovery_text(now - began), "back")
+
+    async def _tell_leaders(self, text: str, state: str) -> None:
+        """Queue `text` for every leaders' chat that is not on WeChat, and log it either way."""
+        try:
+            async with self.app.database.transaction() as store:
+                chats = [
+                    c for c in await self.app.town.directory.leaders_chats(store) if not c.startswith(f"{PLATFORM}:")
+                ]
+                for chat in chats:
+                    await store.outbox.enqueue(chat=chat, text=text, purpose="alert", at=self.app.town.clock.now())
+        except Exception:
+            log.exception("WeChat is %s, and the leaders could not be told", state)
+            return
+        if chats:
+            self.app.wake_senders()
+        log.warning("WeChat is %s; told %s", state, ", ".join(chats) or "no one (no leaders' chat on another platform)")
+
+    # -- sending -----------------------------------------------------------------------------
+
+    async def deliver(self, message: OutgoingMessage) -> str | None:
+        """Send one message (the outbox sender has merged what was pending for the group) once the
+        pacing allows. While WeChat is down this waits, rather than use up the row's attempts."""
+        platform, _, conversation = message.chat.partition(":")
+        if platform != PLATFORM or not conversation:
+            raise DeliveryError(f"{message.chat} is not a WeChat chat", permanent=True)
+        mentions = list(
+            dict.fromkeys(m.removeprefix(f"{PLATFORM}:") for m in message.mentions if m.startswith(f"{PLATFORM}:"))
+        )
+        async with self._send_lock:
+            while True:
+                await self._online.wait()
+                while (wait := self._pacer.delay(message.chat)) > 0:
+                    await asyncio.sleep(wait)
+                if self.online:  # still: the connection may have gone while we waited our turn
+                    break
+            try:
+                return await self._send_text(conversation, message.text, mentions)
+            finally:
+                self._pacer.sent(message.chat)  # a send that failed may still have arrived: it counts
+
+    async def _send_text(self, conversation: str, text: str, mentions: list[str]) -> str | None:
+        bot = self._bot
+        if bot is None:
+            raise DeliveryError("WeChat is not connected", retry_after=self.settings.reconnect_delay[0])
+        if mentions:
+            names = [await self._contact_name(bot, contact) for contact in mentions]
+            text = "".join(f"@{name}{MENTION_END}" for name in names if name) + text
+        try:
+            sent = await asyncio.wait_for(
+                bot.puppet.message_send_text(conversation_id=conversation, message=text, mention_ids=mentions or None),
+                self.settings.rpc_timeout,
+            )
+        except GRPCError as exc:
+            raise DeliveryError(
+                f"the puppet service refused the message: {exc.status.name} {exc.message or ''}".strip(),
+                permanent=exc.status in PERMANENT_STATUSES,
+            ) from exc
+        except Exception as exc:
+            raise DeliveryError(
+                f"sending to WeChat failed: {_describe(exc)}", retry_after=self.settings.reconnect_delay[0]
+            ) from exc
+        return str(sent) if sent else None
+
+    async def _contact_name(self, bot: Any, contact_id: str) -> str:
+        try:
+            contact = bot.Contact.load(contact_id)
+            await asyncio.wait_for(contact.ready(), self.settings.rpc_timeout)
+            return str(contact.name or "")
+        except Exception as exc:
+            log.info("no name for WeChat contact %s (%s); mentioning by id only", contact_id, _describe(exc))
+            return ""
