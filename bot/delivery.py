@@ -93,6 +93,9 @@ class OutboxSender:
         # A paced platform (WeChat) takes seconds a message: look again for due rows after each one,
         # so that a reply does not wait behind a broadcast fetched before it was written.
         self.paced = bool(getattr(platform, "paced", self.merges))
+        # Sends to different groups that may be under way at once (Telegram: while one waits for
+        # its HTTP answer and its commit, others go). Each group's own messages stay in order.
+        self.concurrency = 1 if self.paced else max(1, int(getattr(platform, "concurrency", 1)))
         self.wake = asyncio.Event()
         self.ambiguous = 0  # sends that may have arrived twice: counted, logged, reported
         self._draining = asyncio.Lock()  # one drain at a time in this process
@@ -109,15 +112,29 @@ class OutboxSender:
                 rows = await store.outbox.due(self.clock.now(), self.platform.name, limit=limit)
             if not rows:
                 return delivered
-            progress = False
-            for batch in self._batches(rows):
-                sent = await self._send(batch)
-                delivered += sent
-                progress = progress or sent > 0
+            sent = await self._send_all(self._batches(rows))
+            delivered += sent
+            if not sent:
+                return delivered
+
+    async def _send_all(self, batches: list[list[OutboxMessage]]) -> int:
+        if self.concurrency == 1:
+            sent = 0
+            for batch in batches:
+                sent += await self._send(batch)
                 if self.paced and sent:
                     break
-            if not progress:
-                return delivered
+            return sent
+        by_chat: dict[str, list[list[OutboxMessage]]] = {}
+        for batch in batches:
+            by_chat.setdefault(batch[0].chat, []).append(batch)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one_chat(chat_batches: list[list[OutboxMessage]]) -> int:
+            async with gate:
+                return sum([await self._send(batch) for batch in chat_batches])
+
+        return sum(await asyncio.gather(*(one_chat(b) for b in by_chat.values())))
 
     def _batches(self, rows: list[OutboxMessage]) -> list[list[OutboxMessage]]:
         if not self.merges:
@@ -211,12 +228,18 @@ class OutboxSender:
                 log.exception("could not report on the delivery of outbox rows %s", ids)
 
     async def run(self, idle_seconds: float = 1.0) -> None:
-        """Drain whenever woken (a handler queued something) or every `idle_seconds`."""
+        """Drain whenever woken (a handler queued something), when the next retry comes due, or
+        every `idle_seconds`."""
         while True:
+            wait = idle_seconds
             try:
                 await self.drain()
+                async with self.database.transaction() as store:
+                    due = await store.outbox.next_due(self.platform.name)
+                if due is not None:
+                    wait = min(idle_seconds, max(0.0, (due - self.clock.now()).total_seconds()))
             except Exception:
                 log.exception("outbox drain failed; will try again")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=idle_seconds)
+                await asyncio.wait_for(self.wake.wait(), timeout=wait)
             self.wake.clear()

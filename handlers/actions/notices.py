@@ -52,9 +52,10 @@ async def queue_notice(
     )
     text = texts.notice_text(town.name, body)
     now = town.clock.now()  # due now by our clock, whatever the sender's phone said the time was
-    for village, chat in targets:
-        row = await store.outbox.enqueue(chat=chat, text=text, purpose="notice", at=now, priority=PRIORITY_BULK)
-        await store.notices.add_delivery(notice, village=village, chat=chat, outbox_id=row.id)
+    rows = await store.outbox.enqueue_many(
+        [chat for _, chat in targets], text=text, purpose="notice", at=now, priority=PRIORITY_BULK
+    )
+    await store.notices.add_deliveries(notice, [(v, c, row.id) for (v, c), row in zip(targets, rows, strict=True)])
     return QueuedNotice(notice.id, len(targets), [v for v in villages if chats.get(v)])
 
 

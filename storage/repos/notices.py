@@ -23,8 +23,11 @@ class Notices:
         await self.session.flush()
         return notice
 
-    async def add_delivery(self, notice: Notice, *, village: str, chat: str, outbox_id: int) -> None:
-        notice.deliveries.append(NoticeDelivery(village=village, chat=chat, outbox_id=outbox_id))
+    async def add_deliveries(self, notice: Notice, deliveries: Sequence[tuple[str, str, int]]) -> None:
+        """(village, chat, outbox id) for each group the notice goes to, in one flush."""
+        notice.deliveries.extend(
+            NoticeDelivery(village=village, chat=chat, outbox_id=outbox_id) for village, chat, outbox_id in deliveries
+        )
         await self.session.flush()
 
     async def acknowledgements(self, notice_id: int) -> dict[str, int]:

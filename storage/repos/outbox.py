@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import OutboxMessage
@@ -47,6 +47,30 @@ class Outbox:
         self.session.add(row)
         await self.session.flush()
         return row
+
+    async def enqueue_many(
+        self, chats: Sequence[str], *, text: str, purpose: str, at: dt.datetime, priority: int
+    ) -> list[OutboxMessage]:
+        """The same message to many chats, in one flush: a broadcast to a thousand groups is one
+        round of inserts, not a thousand."""
+        rows = [
+            OutboxMessage(
+                chat=chat,
+                text=text,
+                purpose=purpose,
+                priority=priority,
+                mentions=[],
+                reply_to=None,
+                status="pending",
+                attempts=0,
+                created_at=at,
+                next_attempt_at=at,
+            )
+            for chat in chats
+        ]
+        self.session.add_all(rows)
+        await self.session.flush()
+        return rows
 
     async def due(self, now: dt.datetime, platform: str, limit: int = 100) -> list[OutboxMessage]:
         """Rows for one platform's chats whose time has come, most urgent first: pending ones, and
@@ -92,6 +116,13 @@ class Outbox:
         if getattr(result, "rowcount", 0) != 1:
             return None
         return await self.session.get(OutboxMessage, row_id, populate_existing=True)
+
+    async def next_due(self, platform: str) -> dt.datetime | None:
+        """When the earliest pending row of the platform comes due, so a sender sleeps just so long."""
+        query = select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.status == "pending", OutboxMessage.chat.startswith(f"{platform}:", autoescape=True)
+        )
+        return (await self.session.execute(query)).scalar()
 
     async def get(self, row_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, row_id)
