@@ -230,6 +230,14 @@ class OutboxSender:
     async def run(self, idle_seconds: float = 1.0) -> None:
         """Drain whenever woken (a handler queued something), when the next retry comes due, or
         every `idle_seconds`."""
+        async with self.database.transaction() as store:
+            stranded = await store.outbox.expire_leases(self.platform.name, self.clock.now())
+        if stranded:
+            log.warning(
+                "%d %s messages were being sent when the bot last stopped: sending them again, they may arrive twice",
+                stranded,
+                self.platform.name,
+            )
         while True:
             wait = idle_seconds
             try:

@@ -120,3 +120,23 @@ async def test_a_send_that_keeps_failing_is_given_up_after_bounded_retries(chat:
         row = (await session.scalars(select(OutboxMessage))).one()
     assert (row.status, row.attempts, row.error) == ("failed", 5, "timeout")
     assert chat.sent_to("console:五星村") == []
+
+
+async def test_a_restarted_sender_takes_over_what_the_dead_one_was_sending_at_once(database: Database, chat: Chat) -> None:
+    import asyncio
+
+    clock = chat.app.town.clock
+    async with database.transaction() as store:
+        row = await store.outbox.enqueue(chat="console:五星村", text="通知", purpose="notice", at=clock.now())
+        assert await store.outbox.claim(row.id, clock.now(), dt.timedelta(seconds=120)) is not None
+    platform = FakePlatform()
+    sender = OutboxSender(database, platform, clock)
+    running = asyncio.create_task(sender.run(idle_seconds=0.05))
+    try:
+        for _ in range(100):
+            if platform.sent:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        running.cancel()
+    assert [m.text for m in platform.sent] == ["通知"] and sender.ambiguous == 1

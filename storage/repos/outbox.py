@@ -117,6 +117,21 @@ class Outbox:
             return None
         return await self.session.get(OutboxMessage, row_id, populate_existing=True)
 
+    async def expire_leases(self, platform: str, now: dt.datetime) -> int:
+        """At a sender's start: rows this platform's previous sender was sending when it stopped are
+        free again at once (one process sends for a platform), to be sent again as ambiguous."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == "sending",
+                OutboxMessage.chat.startswith(f"{platform}:", autoescape=True),
+                OutboxMessage.lease_until >= now,
+            )
+            .values(lease_until=now - dt.timedelta(microseconds=1))
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def next_due(self, platform: str) -> dt.datetime | None:
         """When the earliest pending row of the platform comes due, so a sender sleeps just so long."""
         query = select(func.min(OutboxMessage.next_attempt_at)).where(
