@@ -1,0 +1,513 @@
+"""The bot in Telegram groups, through python-telegram-bot's `Bot` (the Bot API client only).
+
+Receiving is our own loop over getUpdates rather than PTB's Updater/Application: the Updater
+confirms a batch (asks for the next offset) as soon as the updates are in its queue, before any
+handler has run, and once more on shutdown for whatever is still queued, so a crash or a stop
+loses messages. Here an update is confirmed only after `app.receive` has stored it: the next
+getUpdates carries `offset = last stored update_id + 1`. If storing fails the loop backs off and
+tries the same update again; a restart gets every unconfirmed update again from Telegram, and the
+inbound table makes a redelivered message a no-op. With `[telegram] webhook_url` set, updates
+come by webhook instead (bot/telegram_webhook.py), answered 200 only once stored.
+
+Edited messages are ignored (not even requested from Telegram): a report, registration or notice
+counts as it was sent; figures are changed with 更正, which leaves an audit trail, and an edited
+通知 must not go to every village twice.
+
+Sending goes through `deliver`, called by the outbox sender: within Telegram's limits
+(bot/telegram_limits.py), split at 4096 characters, mentions as text_mention entities. A 429
+becomes DeliveryError(retry_after=...); a group upgraded to a supergroup keeps its binding under
+the new id and gets the message there; a group that removed the bot is marked unreachable and the
+leaders are told once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import re
+import warnings
+from collections import OrderedDict
+from collections.abc import Awaitable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+from telegram import Bot, BotCommand, Message, ReplyParameters, Update, User
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
+
+from handlers.messages import OutgoingMessage
+from storage.repos.outbox import PRIORITY_ALERT
+
+from .config import TelegramSection
+from .delivery import DeliveryError
+from .platforms import PlatformError
+from .telegram_convert import KnownPeople, Part, chat_ref, person_ref, render, telegram_chat_id, to_incoming
+from .telegram_limits import FloodWait, SendLimiter, SendLimits
+from .telegram_webhook import WebhookServer
+
+if TYPE_CHECKING:
+    from .app import App
+
+log = logging.getLogger(__name__)
+
+# --- what the bot says on Telegram (Chinese, seen by the town) ----------------------------------
+
+#: The command menu Telegram shows when someone types "/" (setMyCommands). Commands must be Latin.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("report", "日报：报送今日防控数字"),
+    ("fix", "更正：更正今日日报中的数字"),
+    ("status", "今日进度：各村日报报送情况"),
+    ("help", "帮助：日报格式和可用命令"),
+    ("bind", "绑定：把本群绑定到村或卡点（镇防控办）"),
+    ("broadcast", "通知：向各村群发通知（镇防控办）"),
+)
+#: To the leaders' groups, once, when a group has removed the bot.
+BOT_REMOVED = (
+    "⚠️ 机器人已被移出「{place}」的Telegram群（{chat}），该群收不到提醒和通知。"
+    "请把机器人重新拉进该群，并在群里发送「绑定 {place}」。"
+)
+LEADERS_PLACE = "镇领导群"
+#: A mention whose name the bot has not seen yet (it learns names from the messages people send).
+SOMEONE = "村干部"
+
+# --- settings -------------------------------------------------------------------------------------
+
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+BASE_URL_ENV = "TELEGRAM_BASE_URL"
+ALLOWED_UPDATES = ("message",)  # edited messages, reactions, callbacks: not asked for
+POLL_TIMEOUT = 50  # seconds Telegram may hold a getUpdates open
+HTTP_TIMEOUT = 10.0
+MAX_RETRY_SECONDS = 60.0
+WEBHOOK_CONNECTIONS = 1  # one update at a time, so that a chat's messages are handled in order
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+PRIVACY_WARNING = (
+    "Telegram privacy mode is on for @%s: in groups the bot sees only /commands and replies to it, "
+    "so village heads' reports and registrations never reach it. Turn it off: in @BotFather send "
+    "/setprivacy, choose @%s, choose Disable; then remove the bot from each group and add it again "
+    "(Telegram applies the change only when the bot joins a group)."
+)
+
+T = TypeVar("T")
+
+
+class _Stopped(Exception):
+    """`stop` was set while waiting."""
+
+
+class TelegramAdapter:
+    """The Telegram platform: `run` receives until stopped, `deliver` sends one outbox message."""
+
+    name = "telegram"
+    #: Sends to different groups that the outbox sender may have under way at once (each group's
+    #: own messages stay in order). Within the HTTP connection pool below.
+    concurrency = 8
+
+    def __init__(
+        self,
+        app: App,
+        token: str,
+        *,
+        limits: SendLimits | None = None,
+        poll_timeout: int = POLL_TIMEOUT,
+        retry_seconds: float = 1.0,
+    ) -> None:
+        self.app = app
+        self.settings = app.config.telegram or TelegramSection()
+        self.poll_timeout = poll_timeout
+        self.retry_seconds = retry_seconds
+        self.base_url = os.environ.get(BASE_URL_ENV) or self.settings.base_url or DEFAULT_BASE_URL
+        self.bot = Bot(
+            token,
+            base_url=self.base_url,
+            request=HTTPXRequest(
+                connection_pool_size=16, read_timeout=HTTP_TIMEOUT, write_timeout=HTTP_TIMEOUT,
+                pool_timeout=HTTP_TIMEOUT,
+            ),
+            get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=HTTP_TIMEOUT),
+        )
+        self.limiter = SendLimiter(limits or SendLimits())
+        self.people = KnownPeople()
+        self.webhook: WebhookServer | None = None
+        self._me: User | None = None
+        self._starting = asyncio.Lock()
+        self._moved: dict[str, str] = {}  # old chat → new chat, for rows queued before a group upgraded
+        self._partial: OrderedDict[tuple[str, str, str | None], int] = OrderedDict()  # parts already sent
+        _keep_token_out_of_logs(token)
+        # RetryAfter warns at construction that retry_after will become a timedelta; _seconds reads both.
+        warnings.filterwarnings("ignore", message=r".*attribute `retry_after`", category=PTBDeprecationWarning)
+
+    # --- receiving --------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        try:
+            if not await self._until_started(stop):
+                return
+            await self._introduce()
+            if self.settings.webhook_url:
+                await self._serve_webhook(stop)
+            else:
+                await self._poll(stop)
+        finally:
+            if self.webhook is not None:
+                await self.webhook.stop()
+            await self.bot.shutdown()
+            self._me = None
+
+    async def _until_started(self, stop: asyncio.Event) -> bool:
+        attempt = 0
+        while not stop.is_set():
+            try:
+                await self._until_stopped(self._ready(), stop)
+                return True
+            except _Stopped:
+                return False
+            except DeliveryError as exc:
+                attempt += 1
+                log.warning("cannot reach the Telegram Bot API at %s yet: %s", self._api_host(), exc.reason)
+                if not await self._pause(self._backoff(attempt), stop):
+                    return False
+        return False
+
+    async def _ready(self) -> User:
+        """The bot's own user (getMe), asked once; DeliveryError while Telegram cannot be reached."""
+        if self._me is not None:
+            return self._me
+        async with self._starting:
+            if self._me is None:
+                try:
+                    await self.bot.initialize()
+                except InvalidToken:
+                    raise PlatformError(
+                        f"the Telegram Bot API at {self._api_host()} refused the token in "
+                        f"${self.settings.token_env}; put the token that @BotFather gave you there"
+                    ) from None
+                except TelegramError as exc:
+                    raise DeliveryError(f"Telegram getMe failed: {exc.message}") from None
+                self._me = self.bot.bot
+            return self._me
+
+    async def _introduce(self) -> None:
+        """Say once if privacy mode hides group messages, and show our commands in Telegram's menu."""
+        me = await self._ready()
+        if not me.can_read_all_group_messages:
+            log.warning(PRIVACY_WARNING, me.username, me.username)
+        try:
+            await self.bot.set_my_commands([BotCommand(command, text) for command, text in COMMANDS])
+        except TelegramError as exc:
+            log.warning("could not register the bot's commands with Telegram: %s", exc.message)
+
+    async def _poll(self, stop: asyncio.Event) -> None:
+        await self._until_done("deleteWebhook", lambda: self.bot.delete_webhook(drop_pending_updates=False), stop)
+        log.info("receiving Telegram updates by long polling as @%s", self._me.username if self._me else "?")
+        offset: int | None = None
+        failures = 0
+        while not stop.is_set():
+            try:
+                updates = await self._until_stopped(
+                    self.bot.get_updates(offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES),
+                    stop,
+                )
+            except _Stopped:
+                return
+            except RetryAfter as exc:
+                await self._pause(_seconds(exc), stop)
+                continue
+            except InvalidToken:
+                raise PlatformError(f"Telegram no longer accepts the token in ${self.settings.token_env}") from None
+            except Conflict as exc:
+                failures += 1
+                log.warning(
+                    "Telegram refused getUpdates (%s): is another villagebot polling with this token, "
+                    "or a webhook set? Trying again.", exc.message
+                )
+                await self._pause(self._backoff(failures), stop)
+                continue
+            except TelegramError as exc:
+                failures += 1
+                log.warning("getUpdates failed (%s); trying again", exc.message)
+                await self._pause(self._backoff(failures), stop)
+                continue
+            failures = 0
+            for update in updates:
+                if not await self._store(update, stop):
+                    return  # stopped while retrying: this update stays unconfirmed at Telegram
+                offset = update.update_id + 1  # confirmed by the next getUpdates
+
+    async def _store(self, update: Update, stop: asyncio.Event) -> bool:
+        """Hand the update to the app until it is stored; False if stopped first."""
+        attempt = 0
+        while True:
+            try:
+                await self.receive_update(update)
+                return True
+            except PlatformError:
+                raise
+            except Exception:
+                attempt += 1
+                log.exception("update %s could not be stored (attempt %s); trying again", update.update_id, attempt)
+                if not await self._pause(self._backoff(attempt), stop):
+                    return False
+
+    async def receive_update(self, update: Update) -> None:
+        """One update from Telegram, by polling or webhook: stored (and answered) when this returns."""
+        message = update.message
+        if message is None:
+            return  # edited messages, channel posts and the like: see the module's docstring
+        if message.migrate_to_chat_id:
+            await self._follow_migration(chat_ref(message.chat.id), chat_ref(message.migrate_to_chat_id))
+            return
+        if message.migrate_from_chat_id:
+            await self._follow_migration(chat_ref(message.migrate_from_chat_id), chat_ref(message.chat.id))
+            return
+        incoming = to_incoming(message, await self._ready(), self.people)
+        if incoming is not None:
+            await self.app.receive(incoming)
+
+    async def _serve_webhook(self, stop: asyncio.Event) -> None:
+        url = self.settings.webhook_url or ""
+        secret = os.environ.get(self.settings.webhook_secret_env, "")
+        if not _SECRET.match(secret):
+            raise PlatformError(
+                f"[telegram] webhook_url is set, so ${self.settings.webhook_secret_env} must hold the webhook's "
+                "secret: 1 to 256 characters of A-Z, a-z, 0-9, _ and -"
+            )
+        self.webhook = WebhookServer(
+            listen=self.settings.webhook_listen,
+            port=self.settings.webhook_port,
+            path=urlsplit(url).path or "/",
+            secret=secret,
+            handle=self._receive_json,
+        )
+        await self.webhook.start()
+        await self._until_done(
+            "setWebhook",
+            lambda: self.bot.set_webhook(
+                url,
+                secret_token=secret,
+                allowed_updates=ALLOWED_UPDATES,
+                max_connections=WEBHOOK_CONNECTIONS,
+                drop_pending_updates=False,
+            ),
+            stop,
+        )
+        log.info("receiving Telegram updates by webhook at %s", url)
+        await stop.wait()
+
+    async def _receive_json(self, data: dict[str, Any]) -> None:
+        update = Update.de_json(data, self.bot)
+        await self.receive_update(update)
+
+    # --- sending ----------------------------------------------------------------------------------
+
+    async def deliver(self, message: OutgoingMessage) -> str | None:
+        """Send one outbox message (in several parts if long); the id of its first part."""
+        me = await self._ready()
+        chat = self._moved.get(message.chat, message.chat)
+        parts = render(message, lambda user_id: self.people.name(user_id) or SOMEONE)
+        key = (message.chat, message.text, message.reply_to)
+        done = self._partial.pop(key, 0)  # a retry of a long message: its first parts went out already
+        first_id: str | None = None
+        for index, part in enumerate(parts):
+            if index < done:
+                continue
+            reply_to = message.reply_to if index == 0 else None
+            try:
+                chat, sent_id = await self._send(chat, part, reply_to, message, me)
+            except DeliveryError:
+                if index > 0:
+                    self._partial[key] = index
+                    while len(self._partial) > 1000:
+                        self._partial.popitem(last=False)
+                raise
+            first_id = first_id or sent_id
+        return first_id
+
+    async def _send(
+        self, chat: str, part: Part, reply_to: str | None, message: OutgoingMessage, me: User
+    ) -> tuple[str, str]:
+        """Send one part; the chat it went to (a migrated group's new id) and Telegram's message id."""
+        for _ in range(3):  # a group may be upgraded once; more than twice is not a migration
+            chat_id = telegram_chat_id(chat)
+            try:
+                await self.limiter.acquire(chat_id)
+            except FloodWait as wait:
+                raise DeliveryError(
+                    f"{chat} is at Telegram's limit of messages a minute; sending later", retry_after=wait.seconds
+                ) from None
+            try:
+                sent: Message = await self.bot.send_message(
+                    chat_id,
+                    part.text,
+                    entities=part.entities or None,
+                    reply_parameters=_reply(reply_to),
+                    link_preview_options=None,
+                )
+                return chat, str(sent.message_id)
+            except RetryAfter as exc:
+                seconds = _seconds(exc)
+                self.limiter.hold(chat_id, seconds)
+                raise DeliveryError(f"Telegram asked to wait {seconds:g} s (429)", retry_after=seconds) from None
+            except ChatMigrated as exc:
+                new_chat = chat_ref(exc.new_chat_id)
+                log.info("Telegram group %s became supergroup %s; following it", chat, new_chat)
+                await self._follow_migration(chat, new_chat, me)
+                self._moved[message.chat] = self._moved[chat] = new_chat
+                chat = new_chat
+            except Forbidden as exc:
+                await self._unreachable(chat, me)
+                raise DeliveryError(f"Telegram: {exc.message}", permanent=True) from None
+            except InvalidToken as exc:
+                raise DeliveryError(f"Telegram refused the token: {exc.message}") from None
+            except BadRequest as exc:
+                raise DeliveryError(f"Telegram refused the message: {exc.message}", permanent=True) from None
+            except TimedOut:
+                raise DeliveryError("Telegram did not answer in time") from None
+            except TelegramError as exc:
+                raise DeliveryError(f"Telegram: {exc.message}") from None
+        raise DeliveryError(f"{message.chat} keeps moving to another chat id")
+
+    async def _follow_migration(self, old: str, new: str, me: User | None = None) -> None:
+        """A group upgraded to a supergroup: its binding (from chat or from the config) goes with it,
+        and the old id stops counting as one of the village's groups."""
+        directory = self.app.town.directory
+        now = self.app.town.clock.now()
+        by = person_ref(me.id) if me is not None else f"{self.name}:migration"
+        async with self.app.database.transaction() as store:
+            if await store.bindings.get(new) is not None:
+                return  # followed already (Telegram tells both chats, and a send can fail first)
+            target = await directory.chat_target(store, old)
+            if target.kind == "none" or target.name is None:
+                return
+            if target.kind == "leaders" and await store.bindings.get(old) is None:
+                log.warning(
+                    "the leaders' Telegram group %s is now %s: messages are redirected while this runs; "
+                    'write leaders_chat = "%s" in %s', old, new, new, self.app.config.source
+                )
+                self._moved[old] = new
+                return
+            if await store.bindings.get(old) is not None:
+                await store.bindings.move(old, new)
+            else:
+                await store.bindings.bind(new, target.kind, target.name, by, now)
+        async with self.app.database.transaction() as store:
+            if (await directory.chat_target(store, old)).kind != "none":  # the config still names it
+                await store.bindings.bind(old, target.kind, target.name, by, now)
+                await store.bindings.mark_unreachable(old)
+
+    async def _unreachable(self, chat: str, me: User) -> None:
+        """The bot was removed from (or blocked in) `chat`: stop sending there and tell the leaders once."""
+        directory = self.app.town.directory
+        now = self.app.town.clock.now()
+        async with self.app.database.transaction() as store:
+            target = await directory.chat_target(store, chat)
+            if target.kind == "none" or target.name is None:
+                log.warning("Telegram chat %s refused a message (the bot was removed or blocked there)", chat)
+                return
+            if await store.bindings.get(chat) is None:
+                await store.bindings.bind(chat, target.kind, target.name, person_ref(me.id), now)
+            if not await store.bindings.mark_unreachable(chat):
+                return  # the leaders were told already
+            place = LEADERS_PLACE if target.kind == "leaders" else target.name
+            text = BOT_REMOVED.format(place=place, chat=chat)
+            for leaders in await directory.leaders_chats(store):
+                if leaders != chat:
+                    await store.outbox.enqueue(
+                        chat=leaders, text=text, purpose="alert", at=now, priority=PRIORITY_ALERT
+                    )
+        log.warning("the bot was removed from Telegram group %s (%s); the leaders are told", chat, target.name)
+        self.app.wake_senders()
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    async def _until_done(self, what: str, call: Any, stop: asyncio.Event) -> None:
+        """A start-up call that must succeed: retried with backoff until it does or `stop` is set."""
+        attempt = 0
+        while not stop.is_set():
+            try:
+                await self._until_stopped(call(), stop)
+                return
+            except _Stopped:
+                return
+            except TelegramError as exc:
+                attempt += 1
+                log.warning("Telegram %s failed (%s); trying again", what, exc.message)
+                await self._pause(self._backoff(attempt), stop)
+
+    @staticmethod
+    async def _until_stopped(call: Awaitable[T], stop: asyncio.Event) -> T:
+        """Await `call`, or cancel it and raise _Stopped as soon as `stop` is set."""
+        work = asyncio.ensure_future(call)
+        stopper = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if work.done():
+                return work.result()
+            raise _Stopped
+        finally:
+            for task in (work, stopper):
+                task.cancel()
+
+    @staticmethod
+    async def _pause(seconds: float, stop: asyncio.Event) -> bool:
+        """Sleep `seconds` unless stopped first; False if stopped."""
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
+        except TimeoutError:
+            return True
+        return False
+
+    def _backoff(self, attempt: int) -> float:
+        return float(min(MAX_RETRY_SECONDS, self.retry_seconds * 2 ** max(0, attempt - 1)))
+
+    def _api_host(self) -> str:
+        return urlsplit(self.base_url).netloc or self.base_url
+
+
+def _reply(reply_to: str | None) -> ReplyParameters | None:
+    if reply_to is None or not reply_to.isdigit():
+        return None
+    return ReplyParameters(message_id=int(reply_to), allow_sending_without_reply=True)
+
+
+def _seconds(exc: RetryAfter) -> float:
+    """RetryAfter.retry_after is an int or a timedelta, depending on PTB_TIMEDELTA."""
+    value: int | float | dt.timedelta = exc.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+class _RedactToken(logging.Filter):
+    """The token is in every Bot API URL; keep it out of whatever a library logs."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), None
+        return True
+
+
+def _keep_token_out_of_logs(token: str, handlers: Sequence[logging.Handler] | None = None) -> None:
+    # httpx logs every request URL (token included) at INFO, the level `villagebot run` logs at.
+    for name in ("httpx", "httpcore"):
+        library = logging.getLogger(name)
+        if library.level == logging.NOTSET:
+            library.setLevel(logging.WARNING)
+    for handler in handlers if handlers is not None else logging.getLogger().handlers:
+        if not any(isinstance(f, _RedactToken) and f.token == token for f in handler.filters):
+            handler.addFilter(_RedactToken(token))

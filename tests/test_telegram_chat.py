@@ -1,0 +1,485 @@
+"""The bot in Telegram groups, in-process: the real app and python-telegram-bot against the stand-in.
+
+Each test is a scene in the town's groups: people write (the stand-in queues their messages as
+Telegram would), the adapter polls and hands them to the app, the outbox sender delivers through
+Telegram's sendMessage, and the test reads what the stand-in received. Both databases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import socket
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import and_, func, or_, select, text
+from telegram_standin import (
+    ADMIN,
+    BOT_USERNAME,
+    CHECKPOINT,
+    FULL_REPORT,
+    HONGXING,
+    LEADERS,
+    RESIDENT,
+    WANGXIAN,
+    WUXING,
+    WUXING_HEAD,
+    TelegramStandIn,
+    text_mention,
+    town_toml,
+    utf16_len,
+)
+
+from bot.app import App
+from bot.config import TownConfig, parse_config
+from bot.platforms import PlatformError
+from bot.telegram_adapter import BOT_REMOVED, COMMANDS, TelegramAdapter
+from bot.telegram_limits import SendLimits
+from storage import Database
+from storage.models import OutboxMessage
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NEW_WUXING = -1001000000999
+
+
+@pytest.fixture
+def telegram() -> Iterator[TelegramStandIn]:
+    with TelegramStandIn() as standin:
+        yield standin
+
+
+class WallClock:
+    """The wall clock (messages carry today's date and time), which a test can also move forward."""
+
+    def __init__(self) -> None:
+        self.ahead = dt.timedelta()
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(SHANGHAI) + self.ahead
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self.ahead += delta
+
+
+@pytest.fixture
+def clock() -> WallClock:
+    return WallClock()
+
+
+@pytest.fixture
+def town(monkeypatch: pytest.MonkeyPatch, telegram: TelegramStandIn) -> TownConfig:
+    monkeypatch.setenv("TELEGRAM_BASE_URL", telegram.base_url)
+    return parse_config(town_toml(), "town.toml")
+
+
+@dataclass
+class Running:
+    app: App
+    adapter: TelegramAdapter
+    telegram: TelegramStandIn
+    clock: WallClock
+    task: asyncio.Task[None]
+    stop: asyncio.Event
+
+    def says(self, chat: int, user: int, words: str, **kwargs: Any) -> dict[str, Any]:
+        """Someone writes in a group; the message as Telegram has it."""
+        message: dict[str, Any] = self.telegram.queue_message(chat, user, words, **kwargs)["message"]
+        return message
+
+    async def settle(self) -> None:
+        """Every queued update stored (and confirmed), and every due outbox row delivered (the
+        sender task may hold some mid-send while this drains)."""
+        if not self.adapter.settings.webhook_url:
+            await self.telegram.until(lambda t: t.all_confirmed())
+        deadline = time.monotonic() + 10
+        while True:
+            await self.app.drain()
+            async with self.app.database.transaction() as store:
+                busy = or_(
+                    OutboxMessage.status == "sending",
+                    and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= self.clock.now()),
+                )
+                left = await store.session.scalar(select(func.count()).select_from(OutboxMessage).where(busy))
+            if not left:
+                return
+            assert time.monotonic() < deadline, f"{left} outbox rows still not delivered"
+            await asyncio.sleep(0.01)
+
+    async def replies(self, message: dict[str, Any]) -> list[str]:
+        await self.settle()
+        return self.telegram.replies_to(message["chat"]["id"], message["message_id"])
+
+    async def outbox(self, chat: int) -> list[OutboxMessage]:
+        async with self.app.database.transaction() as store:
+            query = select(OutboxMessage).where(OutboxMessage.chat == f"telegram:{chat}").order_by(OutboxMessage.id)
+            return list((await store.session.scalars(query)).all())
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    config: TownConfig,
+    database: Database,
+    telegram: TelegramStandIn,
+    clock: WallClock,
+    *,
+    limits: SendLimits | None = None,
+) -> AsyncIterator[Running]:
+    app = await App.start(config, clock=clock, database=database)
+    adapter = TelegramAdapter(app, telegram.token, limits=limits, poll_timeout=5, retry_seconds=0.05)
+    sender = app.add_platform(adapter)
+    stop = asyncio.Event()
+    task = asyncio.create_task(adapter.run(stop))
+    sending = asyncio.create_task(sender.run(idle_seconds=0.05))
+    try:
+        await telegram.until(lambda t: t.calls("getUpdates") or t.webhook[0] or task.done())
+        yield Running(app, adapter, telegram, clock, task, stop)
+    finally:
+        stop.set()
+        sending.cancel()
+        await asyncio.gather(task, sending, return_exceptions=True)
+
+
+@pytest.fixture
+async def bot(database: Database, town: TownConfig, telegram: TelegramStandIn, clock: WallClock) -> AsyncIterator[Running]:
+    async with running_bot(town, database, telegram, clock) as running:
+        yield running
+
+
+async def test_a_full_report_is_confirmed_in_its_group_naming_the_village(bot: Running) -> None:
+    report = bot.says(WUXING, WUXING_HEAD, FULL_REPORT)
+    replies = await bot.replies(report)
+    assert len(replies) == 1
+    assert replies[0].startswith("✅ 已收到五星村")
+    assert "入户排查120户" in replies[0]
+    assert bot.telegram.sent_to(LEADERS) == []
+
+
+async def test_chat_gets_no_reply_and_an_incomplete_report_one_asking_for_what_is_missing(bot: Running) -> None:
+    chat = bot.says(WUXING, RESIDENT, "大家好，今天天气不错，记得戴口罩")
+    head_chat = bot.says(WUXING, WUXING_HEAD, "收到，马上安排")
+    partial = bot.says(WANGXIAN, 2002, "日报 入户排查60户 返乡1人")
+    assert await bot.replies(chat) == []
+    assert await bot.replies(head_chat) == []
+    replies = await bot.replies(partial)
+    assert len(replies) == 1
+    assert "还缺：居家观察、发热、消毒" in replies[0]
+    assert bot.telegram.sent_to(WUXING) == []
+    assert len(bot.telegram.sent) == 1
+
+
+async def test_a_fever_at_the_checkpoint_alerts_the_leaders_at_once(bot: Running) -> None:
+    registration = bot.says(CHECKPOINT, 4001, "登记 甘D66A88 1人 37.3℃ 来自白银 去柳树村")
+    replies = await bot.replies(registration)
+    assert len(replies) == 1 and "甘D66A88" in replies[0]
+    alerts = bot.telegram.sent_to(LEADERS)
+    assert len(alerts) == 1
+    assert "🚨 卡点预警" in alerts[0] and "37.3℃" in alerts[0] and "109国道雒家滩卡点" in alerts[0]
+
+
+async def test_an_admins_notice_reaches_every_village_group_and_a_non_admins_none(bot: Running) -> None:
+    bot.says(WUXING, WUXING_HEAD, "通知：今晚8点各组长到村委会开会")
+    bot.says(WUXING, RESIDENT, "通知：明天停水")
+    await bot.settle()
+    assert bot.telegram.sent == []
+
+    notice = bot.says(LEADERS, ADMIN, "通知：即日起各村严禁举办聚餐、婚宴，请各村广泛宣传。")
+    receipt = await bot.replies(notice)
+    assert len(receipt) == 1 and "已发往 3 个群" in receipt[0]
+    for group in (WUXING, WANGXIAN, HONGXING):
+        texts = bot.telegram.sent_to(group)
+        assert len(texts) == 1 and "严禁举办聚餐" in texts[0] and texts[0].startswith("📢")
+    assert bot.telegram.sent_to(CHECKPOINT) == []
+
+
+async def test_a_command_or_mention_for_the_bot_is_answered_and_one_for_another_bot_is_not(bot: Running) -> None:
+    other = bot.says(WUXING, WUXING_HEAD, "/status@some_other_bot")
+    ours = bot.says(WUXING, WUXING_HEAD, f"/status@{BOT_USERNAME}")
+    assert await bot.replies(other) == []
+    assert len(await bot.replies(ours)) == 1
+    # A resident's 通知 is village chat, unless addressed to the bot: then it is refused, politely.
+    addressed = bot.says(WUXING, RESIDENT, f"@{BOT_USERNAME} 通知：明天停水")
+    refusal = await bot.replies(addressed)
+    assert len(refusal) == 1 and "只有镇防控办" in refusal[0]
+
+
+async def test_a_head_is_appointed_by_replying_to_them_or_by_picking_them_from_the_list(bot: Running) -> None:
+    newcomer = bot.says(WUXING, 5001, "我是新来的村文书", first_name="李文书")
+    appoint = bot.says(WUXING, ADMIN, "设置村长 五星村", reply_to=newcomer)
+    assert "telegram:5001" in (await bot.replies(appoint))[0]
+    report = bot.says(WUXING, 5001, FULL_REPORT)
+    assert (await bot.replies(report))[0].startswith("✅ 已收到五星村")
+
+    words = "设置村长 王岘村 小王"
+    picked = bot.says(WANGXIAN, ADMIN, words, entities=[text_mention(words, "小王", 5002)])
+    assert "telegram:5002" in (await bot.replies(picked))[0]
+    report = bot.says(WANGXIAN, 5002, FULL_REPORT)
+    assert (await bot.replies(report))[0].startswith("✅ 已收到王岘村")
+
+
+async def test_an_edited_message_is_not_handled_again(bot: Running) -> None:
+    bot.telegram.queue_message(WUXING, WUXING_HEAD, FULL_REPORT, edited=True)
+    await bot.settle()
+    assert bot.telegram.sent == []
+
+
+async def test_mentions_notify_the_person_by_name_with_a_text_mention(bot: Running) -> None:
+    bot.says(WUXING, WUXING_HEAD, "好的", first_name="张村长")
+    await bot.settle()
+    async with bot.app.database.transaction() as store:
+        await store.outbox.enqueue(
+            chat=f"telegram:{WUXING}", text="❗五星村今天（截至目前）还没有报送日报，请村干部在17:00前报送。",
+            purpose="chase", at=bot.clock.now(), mentions=[f"telegram:{WUXING_HEAD}"],
+        )
+    bot.app.wake_senders()
+    await bot.settle()
+    [sent] = bot.telegram.sent
+    assert sent.parse_mode is None  # plain text with entities: nothing to escape
+    [entity] = sent.entities
+    assert entity["type"] == "text_mention" and entity["user"]["id"] == WUXING_HEAD
+    units = sent.text.encode("utf-16-le")
+    shown = units[2 * entity["offset"] : 2 * (entity["offset"] + entity["length"])].decode("utf-16-le")
+    assert shown == "@张村长"  # the offset counts the emoji ❗ as Telegram does
+
+
+async def test_a_long_message_is_split_at_line_breaks(bot: Running) -> None:
+    lines = [f"第{n}行：五星村、王岘村、红星村 🚨 数据核对完毕，请各村继续做好防控工作。" for n in range(300)]
+    long_text = "\n".join(lines)
+    assert utf16_len(long_text) > 2 * 4096
+    async with bot.app.database.transaction() as store:
+        await store.outbox.enqueue(chat=f"telegram:{LEADERS}", text=long_text, purpose="summary", at=bot.clock.now())
+    await bot.settle()
+    parts = bot.telegram.sent_to(LEADERS)
+    assert len(parts) == 3
+    assert all(utf16_len(p) <= 4096 for p in parts)
+    assert "\n".join(parts) == long_text  # cut only where a line ends
+
+
+async def test_429_is_retried_after_the_time_telegram_asks(bot: Running) -> None:
+    bot.telegram.flood(WUXING, retry_after=1)
+    report = bot.says(WUXING, WUXING_HEAD, FULL_REPORT)
+    assert await bot.replies(report) == []
+    [row] = await bot.outbox(WUXING)
+    assert row.status == "pending" and row.attempts == 1
+    assert abs(row.next_attempt_at - (bot.clock.now() + dt.timedelta(seconds=1))) < dt.timedelta(seconds=0.5)
+    await asyncio.sleep(0.2)
+    await bot.settle()
+    assert bot.telegram.sent == [] and len(bot.telegram.refused) == 1  # not tried again before its time
+
+    bot.clock.advance(dt.timedelta(seconds=1))
+    await bot.settle()
+    [sent] = bot.telegram.sent
+    assert sent.text.startswith("✅ 已收到五星村") and sent.reply_to == report["message_id"]
+    assert sent.at - bot.telegram.refused[0].at >= 0.95  # Telegram's wait, on the wall clock too
+
+
+async def test_a_migrated_group_keeps_its_village_and_gets_each_message_once(bot: Running) -> None:
+    bot.telegram.migrate(WUXING, NEW_WUXING)
+    bot.says(LEADERS, ADMIN, "通知：今晚8点各村开会。")
+    await bot.settle()
+    assert [r.status for r in bot.telegram.refused] == [400]
+    assert len(bot.telegram.sent_to(NEW_WUXING)) == 1 and "开会" in bot.telegram.sent_to(NEW_WUXING)[0]
+    async with bot.app.database.transaction() as store:
+        binding = await store.bindings.get(f"telegram:{NEW_WUXING}")
+        assert binding is not None and binding.target == "五星村"
+
+    report = bot.says(NEW_WUXING, WUXING_HEAD, FULL_REPORT)
+    assert (await bot.replies(report))[0].startswith("✅ 已收到五星村")
+    bot.says(LEADERS, ADMIN, "通知：明早8点核酸检测。")
+    await bot.settle()
+    assert [t for t in bot.telegram.sent_to(NEW_WUXING) if "核酸" in t] == [
+        "📢【王岘镇通知】\n明早8点核酸检测。"
+    ]
+    assert len(bot.telegram.refused) == 1  # the old id is not tried again
+
+
+async def test_a_group_upgrade_announced_by_telegram_moves_the_binding_before_any_send(bot: Running) -> None:
+    bot.telegram.migrate(WANGXIAN, NEW_WUXING, announce=True)
+    await bot.settle()
+    async with bot.app.database.transaction() as store:
+        binding = await store.bindings.get(f"telegram:{NEW_WUXING}")
+        assert binding is not None and binding.target == "王岘村"
+        assert (await bot.app.town.directory.village_chats(store))["王岘村"] == [f"telegram:{NEW_WUXING}"]
+    bot.says(LEADERS, ADMIN, "通知：今晚8点各村开会。")
+    await bot.settle()
+    assert bot.telegram.refused == [] and len(bot.telegram.sent_to(NEW_WUXING)) == 1
+
+
+async def test_a_group_that_removed_the_bot_is_reported_to_the_leaders_once(bot: Running) -> None:
+    bot.telegram.remove_bot(HONGXING)
+    bot.says(LEADERS, ADMIN, "通知：今晚8点各村开会。")
+    await bot.settle()
+    bot.says(LEADERS, ADMIN, "通知：明早8点核酸检测。")
+    await bot.settle()
+    warnings = [t for t in bot.telegram.sent_to(LEADERS) if "移出" in t]
+    assert warnings == [BOT_REMOVED.format(place="红星村", chat=f"telegram:{HONGXING}")]
+    assert [r.chat_id for r in bot.telegram.refused] == [HONGXING]  # tried once, then no more
+    [row] = await bot.outbox(HONGXING)
+    assert row.status == "failed" and "kicked" in (row.error or "")
+    assert len(bot.telegram.sent_to(WUXING)) == 2 and len(bot.telegram.sent_to(WANGXIAN)) == 2
+
+
+async def test_an_update_that_cannot_be_stored_is_not_confirmed_until_it_is(bot: Running) -> None:
+    engine = bot.app.database.engine
+    async with engine.begin() as connection:
+        await connection.execute(text("ALTER TABLE inbound_messages RENAME TO inbound_away"))
+    try:
+        report = bot.says(WUXING, WUXING_HEAD, FULL_REPORT)
+        await asyncio.sleep(0.5)  # a few tries at 0.05 s, 0.1 s, 0.2 s
+        assert bot.telegram.confirmed_offset <= bot.telegram.last_update_id
+        assert bot.telegram.sent == []
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("ALTER TABLE inbound_away RENAME TO inbound_messages"))
+    replies = await bot.replies(report)
+    assert len(replies) == 1 and replies[0].startswith("✅ 已收到五星村")
+
+
+async def test_on_start_it_registers_its_commands_in_chinese_and_leaves_no_webhook(bot: Running) -> None:
+    [commands] = bot.telegram.calls("setMyCommands")
+    assert [(c["command"], c["description"]) for c in commands["commands"]] == list(COMMANDS)
+    assert [c.split("：")[0] for _, c in COMMANDS] == ["日报", "更正", "今日进度", "帮助", "绑定", "通知"]
+    assert len(bot.telegram.calls("deleteWebhook")) == 1
+    assert bot.telegram.calls("getMe")
+
+
+@pytest.mark.parametrize("privacy_off", [False, True])
+async def test_privacy_mode_is_warned_about_once(
+    privacy_off: bool,
+    database: Database,
+    town: TownConfig,
+    clock: WallClock,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.telegram_adapter")
+    with TelegramStandIn(privacy_off=privacy_off) as telegram:
+        monkeypatch.setenv("TELEGRAM_BASE_URL", telegram.base_url)
+        async with running_bot(town, database, telegram, clock) as running:
+            running.says(WUXING, WUXING_HEAD, "你好")
+            await running.settle()
+    warnings = [r.getMessage() for r in caplog.records if "/setprivacy" in r.getMessage()]
+    if privacy_off:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1
+        assert f"@{BOT_USERNAME}" in warnings[0] and "remove the bot from each group and add it again" in warnings[0]
+
+
+async def test_it_stops_at_once_even_in_the_middle_of_a_long_poll(bot: Running) -> None:
+    await bot.telegram.until(lambda t: len(t.calls("getUpdates")) >= 1)
+    await asyncio.sleep(0.1)  # the poll is being held by the server (5 s timeout)
+    started = time.monotonic()
+    bot.stop.set()
+    await asyncio.wait_for(bot.task, timeout=2)
+    assert time.monotonic() - started < 0.5
+    assert bot.task.exception() is None
+
+
+async def test_sends_keep_to_twenty_a_minute_in_a_group(bot: Running) -> None:
+    async with bot.app.database.transaction() as store:
+        for n in range(25):
+            await store.outbox.enqueue(chat=f"telegram:{WUXING}", text=f"第{n}条", purpose="notice", at=bot.clock.now())
+    await bot.settle()
+    assert bot.telegram.sent_to(WUXING) == [f"第{n}条" for n in range(20)]
+    waiting = [row for row in await bot.outbox(WUXING) if row.status == "pending"]
+    assert len(waiting) == 5 and bot.telegram.refused == []  # held back here, not refused by Telegram
+    for row in waiting:
+        assert row.next_attempt_at - bot.clock.now() > dt.timedelta(seconds=55)
+
+
+async def test_sends_keep_to_thirty_a_second_overall(bot: Running) -> None:
+    groups = [-1005000000000 - n for n in range(45)]
+    async with bot.app.database.transaction() as store:
+        for group in groups:
+            await store.outbox.enqueue(chat=f"telegram:{group}", text="测试", purpose="notice", at=bot.clock.now())
+    await bot.settle()
+    times = sorted(m.at for m in bot.telegram.sent)
+    assert len(times) == 45
+    assert times[30] - times[0] >= 0.95  # the 31st waited for the first second to pass
+    assert all(times[k + 30] - times[k] >= 0.95 for k in range(len(times) - 30))  # never 31 in a second
+
+
+async def test_a_refused_token_stops_the_adapter_with_a_message_that_does_not_show_it(
+    database: Database, town: TownConfig, telegram: TelegramStandIn, clock: WallClock
+) -> None:
+    app = await App.start(town, clock=clock, database=database)
+    wrong = "123456:NotTheRightTokenAtAll"
+    adapter = TelegramAdapter(app, wrong, retry_seconds=0.05)
+    with pytest.raises(PlatformError) as refused:
+        await asyncio.wait_for(adapter.run(asyncio.Event()), timeout=5)
+    assert "TELEGRAM_BOT_TOKEN" in str(refused.value) and wrong not in str(refused.value)
+    assert "NotTheRightToken" not in str(refused.value)
+
+
+async def test_webhook_mode_will_not_start_without_a_secret(
+    database: Database, telegram: TelegramStandIn, clock: WallClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BASE_URL", telegram.base_url)
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET", raising=False)
+    config = parse_config(town_toml(telegram='webhook_url = "https://bot.example.org/hook"'), "town.toml")
+    app = await App.start(config, clock=clock, database=database)
+    with pytest.raises(PlatformError, match="TELEGRAM_WEBHOOK_SECRET"):
+        await asyncio.wait_for(TelegramAdapter(app, telegram.token).run(asyncio.Event()), timeout=5)
+    assert telegram.webhook == ("", None)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_webhook_refuses_a_wrong_secret_and_stores_before_answering(
+    database: Database, telegram: TelegramStandIn, clock: WallClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "s3cret-For_tests"
+    port = free_port()
+    monkeypatch.setenv("TELEGRAM_BASE_URL", telegram.base_url)
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", secret)
+    section = f'webhook_url = "http://127.0.0.1:{port}/telegram/hook"\nwebhook_port = {port}\n'
+    config = parse_config(town_toml(telegram=section), "town.toml")
+    async with running_bot(config, database, telegram, clock) as bot:
+        assert telegram.webhook == (f"http://127.0.0.1:{port}/telegram/hook", secret)
+        assert telegram.calls("getUpdates") == [] and telegram.calls("deleteWebhook") == []
+        report = telegram.queue_message(WUXING, WUXING_HEAD, FULL_REPORT)
+
+        assert await telegram.push_to_webhook(report, secret="wrong") == 403
+        assert await telegram.push_to_webhook(report, secret=None) == 403
+        assert await telegram.push_to_webhook(report, secret=secret[:-1]) == 403
+        async with database.transaction() as store:
+            assert not await store.inbound.seen("telegram", f"telegram:{WUXING}", str(report["message"]["message_id"]))
+
+        engine = database.engine
+        async with engine.begin() as connection:
+            await connection.execute(text("ALTER TABLE inbound_messages RENAME TO inbound_away"))
+        try:
+            assert await telegram.push_to_webhook(report) == 500  # not stored: Telegram will send it again
+        finally:
+            async with engine.begin() as connection:
+                await connection.execute(text("ALTER TABLE inbound_away RENAME TO inbound_messages"))
+
+        assert await telegram.push_to_webhook(report) == 200
+        async with database.transaction() as store:
+            assert await store.inbound.seen("telegram", f"telegram:{WUXING}", str(report["message"]["message_id"]))
+        assert await telegram.push_to_webhook(report) == 200  # Telegram's retry of one we had: no second answer
+        await bot.settle()
+        replies = telegram.replies_to(WUXING, report["message"]["message_id"])
+        assert len(replies) == 1 and replies[0].startswith("✅ 已收到五星村")
+
+
+async def test_the_bot_is_told_apart_from_people_in_replies(bot: Running) -> None:
+    report = bot.says(WUXING, WUXING_HEAD, FULL_REPORT)
+    await bot.replies(report)
+    [confirmation] = bot.telegram.sent
+    # A resident answering the bot's message with 通知… addresses the bot: refused, not broadcast.
+    answer = bot.says(WUXING, RESIDENT, "通知：明天停水", reply_to=bot.telegram.bot_message(confirmation))
+    refusal = await bot.replies(answer)
+    assert len(refusal) == 1 and "只有镇防控办" in refusal[0]
+    assert bot.telegram.sent_to(WANGXIAN) == []
