@@ -209,13 +209,12 @@ class OutboxSender:
                     log.warning("outbox row %s to %s failed for good: %s", row.id, row.chat, error.reason)
                     await store.outbox.mark_failed(row, error.reason)
                     settled.append(row)
+                elif error.retry_after is not None:
+                    # The platform said when (429, a full minute for a group): a deferral, not a failure.
+                    wait = dt.timedelta(seconds=error.retry_after)
+                    await store.outbox.retry_later(row, error.reason, self.clock.now() + wait, counts=False)
                 else:
-                    wait = (
-                        dt.timedelta(seconds=error.retry_after)
-                        if error.retry_after is not None
-                        else backoff(row.attempts)
-                    )
-                    await store.outbox.retry_later(row, error.reason, self.clock.now() + wait)
+                    await store.outbox.retry_later(row, error.reason, self.clock.now() + backoff(row.attempts))
         await self._settle(settled)
 
     async def _settle(self, rows: list[OutboxMessage]) -> None:

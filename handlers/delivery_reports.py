@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from storage import Database
 from storage.models import Notice, NoticeAcknowledgement, NoticeDelivery, OutboxMessage
@@ -48,7 +48,15 @@ async def report_settled_notices(database: Database, town: Town, outbox_ids: lis
             delivered = len(notice.deliveries) - len(failures)
             text = texts.notice_delivered(notice.id, delivered, len(notice.deliveries), failures)
             now = town.clock.now()
-            notice.receipt_sent_at = now
+            # Compare-and-set: two sends settling at once (concurrent senders) must not both report.
+            claimed = await store.session.execute(
+                update(Notice)
+                .where(Notice.id == notice.id, Notice.receipt_sent_at.is_(None))
+                .values(receipt_sent_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(claimed, "rowcount", 0) != 1:
+                continue
             targets = [notice.chat] if notice.chat else await town.directory.leaders_chats(store)
             for chat in targets:
                 await store.outbox.enqueue(chat=chat, text=text, purpose="receipt", at=now, priority=PRIORITY_REPLY)

@@ -102,9 +102,11 @@ class Directory:
 
     async def leaders_chats(self, store: Store) -> list[str]:
         chats = [self.config.town.leaders_chat] if self.config.town.leaders_chat else []
-        query = select(ChatBinding.chat).where(ChatBinding.target_kind == "leaders")
+        query = select(ChatBinding.chat).where(ChatBinding.target_kind == "leaders", ChatBinding.reachable.is_(True))
         chats += [c for c in (await store.session.scalars(query)).all() if c not in chats]
-        return chats
+        unreachable = select(ChatBinding.chat).where(ChatBinding.reachable.is_(False))
+        gone = set((await store.session.scalars(unreachable)).all())
+        return [c for c in chats if c not in gone]
 
     def resolve_place(self, name: str) -> ChatTarget | None:
         """A village or checkpoint by its name or alias, for /bind and for inspection findings."""

@@ -139,4 +139,5 @@ async def test_a_restarted_sender_takes_over_what_the_dead_one_was_sending_at_on
             await asyncio.sleep(0.02)
     finally:
         running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
     assert [m.text for m in platform.sent] == ["通知"] and sender.ambiguous == 1

@@ -150,8 +150,11 @@ class Outbox:
         row.lease_until, row.merged_into = None, merged_into
         await self.session.flush()
 
-    async def retry_later(self, row: OutboxMessage, error: str, next_attempt_at: dt.datetime) -> None:
-        row.attempts += 1
+    async def retry_later(
+        self, row: OutboxMessage, error: str, next_attempt_at: dt.datetime, *, counts: bool = True
+    ) -> None:
+        """Back to pending until `next_attempt_at`; `counts=False` for a deferral the platform asked for."""
+        row.attempts += counts
         row.status, row.lease_until = "pending", None
         row.error, row.next_attempt_at = error, next_attempt_at
         await self.session.flush()
