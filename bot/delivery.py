@@ -227,8 +227,7 @@ class OutboxSender:
                 log.exception("could not report on the delivery of outbox rows %s", ids)
 
     async def run(self, idle_seconds: float = 1.0) -> None:
-        """Drain whenever woken (a handler queued something), when the next retry comes due, or
-        every `idle_seconds`."""
+        """Drain whenever woken (a handler queued something) or every `idle_seconds`."""
         async with self.database.transaction() as store:
             stranded = await store.outbox.expire_leases(self.platform.name, self.clock.now())
         if stranded:
@@ -238,15 +237,10 @@ class OutboxSender:
                 self.platform.name,
             )
         while True:
-            wait = idle_seconds
             try:
                 await self.drain()
-                async with self.database.transaction() as store:
-                    due = await store.outbox.next_due(self.platform.name)
-                if due is not None:
-                    wait = min(idle_seconds, max(0.0, (due - self.clock.now()).total_seconds()))
             except Exception:
                 log.exception("outbox drain failed; will try again")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=wait)
+                await asyncio.wait_for(self.wake.wait(), timeout=idle_seconds)
             self.wake.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import OutboxMessage
@@ -131,13 +131,6 @@ class Outbox:
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)
-
-    async def next_due(self, platform: str) -> dt.datetime | None:
-        """When the earliest pending row of the platform comes due, so a sender sleeps just so long."""
-        query = select(func.min(OutboxMessage.next_attempt_at)).where(
-            OutboxMessage.status == "pending", OutboxMessage.chat.startswith(f"{platform}:", autoescape=True)
-        )
-        return (await self.session.execute(query)).scalar()
 
     async def get(self, row_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, row_id)
