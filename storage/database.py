@@ -53,7 +53,8 @@ class Database:
         self.url = async_url(url)
         connect_args: dict[str, Any] = {}
         if schema is not None:
-            connect_args["server_settings"] = {"search_path": schema}
+            # application_name names the connections, so a test can end any it left behind.
+            connect_args["server_settings"] = {"search_path": schema, "application_name": f"villagebot-{schema}"}
         self.engine: AsyncEngine = create_async_engine(self.url, pool_pre_ping=True, connect_args=connect_args)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

@@ -61,6 +61,12 @@ async def database(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -
         yield db
     finally:
         await db.close()
+        # A connection a cancelled task left checked out (idle in a transaction) would block the
+        # DROP for ever: end the schema's own connections first.
+        await _admin(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE application_name = 'villagebot-{schema}' AND pid <> pg_backend_pid()"
+        )
         await _admin(f'DROP SCHEMA "{schema}" CASCADE')
 
 

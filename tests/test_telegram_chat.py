@@ -143,6 +143,10 @@ async def running_bot(
     finally:
         stop.set()
         sending.cancel()
+        # The adapter stops by itself on `stop`; should it not within 10 s, it is cancelled, so a
+        # stuck send can fail its own test but never hang the suite's teardown.
+        await asyncio.wait({task, sending}, timeout=10)
+        task.cancel()
         await asyncio.gather(task, sending, return_exceptions=True)
 
 
