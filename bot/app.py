@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from handlers.clock import Clock, SystemClock
@@ -81,6 +82,13 @@ class App:
         """What every adapter calls: handle and store the message, then let the senders go."""
         await self.dispatcher.handle(message)
         self.wake_senders()
+
+    async def receive_many(self, messages: Sequence[IncomingMessage]) -> None:
+        """Messages that arrived together, in their order: handled and stored in one commit where
+        they can be (see Dispatcher.handle_many), then the senders go."""
+        if messages:
+            await self.dispatcher.handle_many(messages)
+            self.wake_senders()
 
     def wake_senders(self) -> None:
         """Tell every sender that the outbox has something new."""

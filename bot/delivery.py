@@ -17,6 +17,7 @@ from handlers.clock import Clock
 from handlers.messages import OutgoingMessage
 from storage import Database
 from storage.models import OutboxMessage
+from storage.repos.outbox import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +25,19 @@ MAX_ATTEMPTS = 5
 
 
 class DeliveryError(Exception):
-    """A send that failed. `permanent` means retrying cannot help (the bot was removed, say)."""
+    """A send that failed. `permanent` means retrying cannot help (the bot was removed, say).
+    `ambiguous` means the platform may have the message all the same (the request went out and
+    no answer came back): it is sent again, since a lost alert is worse than a doubled one, and
+    the sender counts and logs it."""
 
-    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, *, permanent: bool = False, retry_after: float | None = None, ambiguous: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+        self.ambiguous = ambiguous
 
 
 class Platform(Protocol):
@@ -71,6 +78,9 @@ def backoff(attempts: int) -> dt.timedelta:
 
 Settled = Callable[[list[int]], Awaitable[None]]
 LEASE = dt.timedelta(seconds=120)
+# Messages claimed together, as a multiple of the platform's concurrency: more makes a send's
+# share of the two commits smaller, and leaves more rows in doubt if the process dies mid-round.
+ROUND = 4
 MERGE_LIMIT = 3500  # characters: under every platform's limit, with room for mentions
 
 
@@ -118,23 +128,16 @@ class OutboxSender:
                 return delivered
 
     async def _send_all(self, batches: list[list[OutboxMessage]]) -> int:
-        if self.concurrency == 1:
-            sent = 0
-            for batch in batches:
-                sent += await self._send(batch)
-                if self.paced and sent:
-                    break
-            return sent
-        by_chat: dict[str, list[list[OutboxMessage]]] = {}
-        for batch in batches:
-            by_chat.setdefault(batch[0].chat, []).append(batch)
-        gate = asyncio.Semaphore(self.concurrency)
-
-        async def one_chat(chat_batches: list[list[OutboxMessage]]) -> int:
-            async with gate:
-                return sum([await self._send(batch) for batch in chat_batches])
-
-        return sum(await asyncio.gather(*(one_chat(b) for b in by_chat.values())))
+        """Send in rounds: each round's rows are claimed in one commit and their outcomes recorded
+        in one, so a send costs a fraction of a commit, and a process that dies leaves at most one
+        round's rows in doubt."""
+        sent = 0
+        size = 1 if self.paced else self.concurrency * ROUND
+        for start in range(0, len(batches), size):
+            sent += await self._round(batches[start : start + size])
+            if self.paced and sent:
+                break  # look again for due rows: a reply must not wait behind a broadcast
+        return sent
 
     def _batches(self, rows: list[OutboxMessage]) -> list[list[OutboxMessage]]:
         if not self.merges:
@@ -149,26 +152,56 @@ class OutboxSender:
                 batch.append(row)
         return list(batches.values())
 
-    async def _claim(self, batch: list[OutboxMessage]) -> list[OutboxMessage]:
-        claimed = []
-        async with self.database.transaction() as store:
-            for row in batch:
-                mine = await store.outbox.claim(row.id, self.clock.now(), LEASE)
-                if mine is not None:
-                    claimed.append(mine)
-                    if mine.ambiguous:
-                        self.ambiguous += 1
-                        log.warning(
-                            "outbox row %s to %s: the last sender stopped mid-send; sending again, it may arrive twice",
-                            mine.id,
-                            mine.chat,
-                        )
-        return claimed
-
-    async def _send(self, batch: list[OutboxMessage]) -> int:
-        rows = await self._claim(batch)
-        if not rows:
+    async def _round(self, batches: list[list[OutboxMessage]]) -> int:
+        claimed = await self._claim(batches)
+        if not claimed:
             return 0
+        by_chat: dict[str, list[list[OutboxMessage]]] = {}
+        for batch in claimed:
+            by_chat.setdefault(batch[0].chat, []).append(batch)
+        # Different groups at once; one group's messages in order, and none after one that failed.
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one_chat(chat_batches: list[list[OutboxMessage]]) -> list[Outcome]:
+            async with gate:
+                return await self._send_in_order(chat_batches)
+
+        per_chat = await asyncio.gather(*(one_chat(chat_batches) for chat_batches in by_chat.values()))
+        outcomes = [outcome for chat_outcomes in per_chat for outcome in chat_outcomes]
+        async with self.database.transaction() as store:
+            await store.outbox.settle(outcomes)
+        await self._settle([o.row for o in outcomes if o.status in ("sent", "failed")])
+        return sum(1 for o in outcomes if o.status == "sent")
+
+    async def _claim(self, batches: list[list[OutboxMessage]]) -> list[list[OutboxMessage]]:
+        """The batches with the rows this sender now holds; a row someone else took is dropped."""
+        now = self.clock.now()
+        async with self.database.transaction() as store:
+            rows = await store.outbox.claim_many([r.id for b in batches for r in b], now, LEASE)
+        mine = {row.id: row for row in rows}
+        for row in mine.values():
+            if row.ambiguous:
+                self.ambiguous += 1
+                log.warning(
+                    "outbox row %s to %s: the last sender stopped mid-send; sending again, it may arrive twice",
+                    row.id,
+                    row.chat,
+                )
+        claimed = [[mine[r.id] for r in batch if r.id in mine] for batch in batches]
+        return [batch for batch in claimed if batch]
+
+    async def _send_in_order(self, batches: list[list[OutboxMessage]]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for index, batch in enumerate(batches):
+            result = await self._send(batch)
+            outcomes += result
+            if any(o.status != "sent" for o in result):
+                # Released untried, so that they do not overtake the one that failed.
+                outcomes += [Outcome(row, "pending", row.attempts) for later in batches[index + 1 :] for row in later]
+                break
+        return outcomes
+
+    async def _send(self, rows: list[OutboxMessage]) -> list[Outcome]:
         message = outgoing(rows[0])
         if len(rows) > 1:
             mentions = tuple(dict.fromkeys(m for r in rows for m in (r.mentions or ())))
@@ -182,40 +215,39 @@ class OutboxSender:
         try:
             message_id = await self.platform.deliver(message)
         except DeliveryError as exc:
-            await self._failed([r.id for r in rows], exc)
-            return 0
+            return self._failed(rows, exc)
         except Exception as exc:  # a bug or an unexpected library error: retry, and log it
             log.exception("delivering outbox rows %s to %s failed", [r.id for r in rows], message.chat)
-            await self._failed([r.id for r in rows], DeliveryError(f"{type(exc).__name__}: {exc}"))
-            return 0
-        async with self.database.transaction() as store:
-            for index, row in enumerate(rows):
-                fresh = await store.outbox.get(row.id)
-                if fresh is not None:
-                    await store.outbox.mark_sent(
-                        fresh, self.clock.now(), message_id, merged_into=rows[0].id if index else None
-                    )
-        await self._settle(rows)
-        return len(rows)
+            return self._failed(rows, DeliveryError(f"{type(exc).__name__}: {exc}"))
+        now = self.clock.now()
+        return [
+            Outcome(row, "sent", row.attempts + 1, sent_at=now, platform_message_id=message_id,
+                    merged_into=rows[0].id if index else None)
+            for index, row in enumerate(rows)
+        ]
 
-    async def _failed(self, row_ids: list[int], error: DeliveryError) -> None:
-        settled = []
-        async with self.database.transaction() as store:
-            for row_id in row_ids:
-                row = await store.outbox.get(row_id)
-                if row is None:
-                    continue
-                if error.permanent or row.attempts + 1 >= MAX_ATTEMPTS:
-                    log.warning("outbox row %s to %s failed for good: %s", row.id, row.chat, error.reason)
-                    await store.outbox.mark_failed(row, error.reason)
-                    settled.append(row)
-                elif error.retry_after is not None:
-                    # The platform said when (429, a full minute for a group): a deferral, not a failure.
-                    wait = dt.timedelta(seconds=error.retry_after)
-                    await store.outbox.retry_later(row, error.reason, self.clock.now() + wait, counts=False)
-                else:
-                    await store.outbox.retry_later(row, error.reason, self.clock.now() + backoff(row.attempts))
-        await self._settle(settled)
+    def _failed(self, rows: list[OutboxMessage], error: DeliveryError) -> list[Outcome]:
+        if error.ambiguous:
+            self.ambiguous += len(rows)
+            log.warning(
+                "outbox rows %s: %s; the platform may have them already, sending again (they may arrive twice)",
+                [r.id for r in rows],
+                error.reason,
+            )
+        now = self.clock.now()
+        outcomes = []
+        for row in rows:
+            if error.permanent or row.attempts + 1 >= MAX_ATTEMPTS:
+                log.warning("outbox row %s to %s failed for good: %s", row.id, row.chat, error.reason)
+                outcomes.append(Outcome(row, "failed", row.attempts + 1, error=error.reason))
+            elif error.retry_after is not None:
+                # The platform said when (429, a full minute for a group): a deferral, not a failure.
+                later = now + dt.timedelta(seconds=error.retry_after)
+                outcomes.append(Outcome(row, "pending", row.attempts, error=error.reason, next_attempt_at=later))
+            else:
+                later = now + backoff(row.attempts)
+                outcomes.append(Outcome(row, "pending", row.attempts + 1, error=error.reason, next_attempt_at=later))
+        return outcomes
 
     async def _settle(self, rows: list[OutboxMessage]) -> None:
         """Tell whoever waits on notices that some of their rows are done (sent or failed for good)."""

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.config import TownConfig
 from storage import Store
-from storage.models import ChatBinding, PersonRole
+from storage.models import ChatBinding
 
 from .parsing import Role
 
@@ -76,16 +76,12 @@ class Directory:
         return Speaker(person, role, is_admin, heads_of)
 
     async def villages_headed_by(self, store: Store, person: str) -> set[str]:
-        villages = set(self._config_heads.get(person, set()))
-        query = select(PersonRole.village).where(PersonRole.person == person, PersonRole.role == "head")
-        villages.update((await store.session.scalars(query)).all())
-        return villages
+        return self._config_heads.get(person, set()) | await store.roles.villages_headed_by(person)
 
     async def heads_of_village(self, store: Store, village: str) -> list[str]:
         spec = self.config.village(village)
         heads = list(spec.heads) if spec else []
-        query = select(PersonRole.person).where(PersonRole.role == "head", PersonRole.village == village)
-        heads += [p for p in (await store.session.scalars(query)).all() if p not in heads]
+        heads += [p for p in await store.roles.heads_of_village(village) if p not in heads]
         return heads
 
     async def village_chats(self, store: Store) -> dict[str, list[str]]:

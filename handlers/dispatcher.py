@@ -8,11 +8,12 @@ instead of silence or a stack trace.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from storage import Database
+from storage import Database, Store
 
 from . import texts
 from .actions import (
@@ -89,19 +90,67 @@ class Dispatcher:
             log.exception("handling message %s in %s failed", message.message_id, message.chat)
             return await self._give_up(message, apologise=attempt.addressed)
 
+    async def handle_many(self, messages: Sequence[IncomingMessage]) -> list[OutgoingMessage]:
+        """Handle and store messages that arrived together, in order, in one transaction: one commit
+        for a backlog instead of one per message. If any of them fails, none of that transaction is
+        kept and each is handled again on its own, so one bad message costs only itself."""
+        if len(messages) <= 1:
+            return [reply for message in messages for reply in await self.handle(message)]
+        try:
+            async with self.database.transaction() as store:
+                keys = [(m.platform, m.chat, m.message_id) for m in messages]
+                unseen = await store.inbound.unseen(keys)
+                await self._prefetch(store, messages)
+                sent: list[OutgoingMessage] = []
+                for key, message in zip(keys, messages, strict=True):
+                    if key not in unseen:
+                        continue  # delivered before (or twice in this batch): handled once
+                    unseen.discard(key)
+                    turn = await self._turn(store, message)
+                    kind = await self._act(turn, _Attempt())
+                    store.inbound.add(*key, message.sender, message.at, kind)
+                    sent += turn.sent
+                return sent
+        except Exception:
+            log.warning(
+                "%d messages could not be stored together; handling them one by one", len(messages), exc_info=True
+            )
+        return [reply for message in messages for reply in await self.handle(message)]
+
+    async def _prefetch(self, store: Store, messages: Sequence[IncomingMessage]) -> None:
+        """Read what a batch will ask for (its chats' bindings, its senders' roles, the day's reports
+        of the villages involved) in a few queries, instead of a few queries for each message."""
+        directory = self.town.directory
+        await store.bindings.prefetch(m.chat for m in messages)
+        await store.roles.prefetch(m.sender for m in messages)
+        days: set[tuple[str, dt.date]] = set()
+        for message in messages:
+            villages = await directory.villages_headed_by(store, message.sender)
+            target = await directory.chat_target(store, message.chat)
+            if target.village is not None:
+                villages.add(target.village)
+            days.update((village, self.town.day_of(message.at)) for village in villages)
+        await store.reports.prefetch(days)
+
     async def _handle(self, message: IncomingMessage, attempt: _Attempt) -> list[OutgoingMessage]:
         async with self.database.transaction() as store:
-            inbound_id = await store.inbound.claim(
-                message.platform, message.chat, message.message_id, message.sender, message.at
-            )
-            if inbound_id is None:
-                return []  # delivered before: handled then, not again
-            target = await self.town.directory.chat_target(store, message.chat)
-            speaker = await self.town.directory.speaker(store, message.sender, target)
-            turn = Turn(message, store, self.town, target, speaker)
-            kind = await self._act(turn, attempt)
-            await store.inbound.set_kind(inbound_id, kind)
-            return turn.sent
+            return await self._handle_in(store, message, attempt)
+
+    async def _handle_in(self, store: Store, message: IncomingMessage, attempt: _Attempt) -> list[OutgoingMessage]:
+        inbound_id = await store.inbound.claim(
+            message.platform, message.chat, message.message_id, message.sender, message.at
+        )
+        if inbound_id is None:
+            return []  # delivered before: handled then, not again
+        turn = await self._turn(store, message)
+        kind = await self._act(turn, attempt)
+        await store.inbound.set_kind(inbound_id, kind)
+        return turn.sent
+
+    async def _turn(self, store: Store, message: IncomingMessage) -> Turn:
+        target = await self.town.directory.chat_target(store, message.chat)
+        speaker = await self.town.directory.speaker(store, message.sender, target)
+        return Turn(message, store, self.town, target, speaker)
 
     async def _act(self, turn: Turn, attempt: _Attempt) -> str:
         command = match_command(turn.message.text)
@@ -125,7 +174,7 @@ class Dispatcher:
 
     async def _report_open(self, turn: Turn, village: str) -> bool:
         """Today's report is started but incomplete, so one more figure from the head completes it."""
-        report = await turn.store.reports.day(village, turn.day, self.town.required)
+        report = await turn.report_day(village)
         return report.revisions > 0 and not report.complete
 
     async def _give_up(self, message: IncomingMessage, *, apologise: bool) -> list[OutgoingMessage]:

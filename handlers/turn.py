@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from storage import Store
 from storage.repos.outbox import PRIORITY_REPLY
+from storage.repos.reports import DayReport, merge_revisions
 
 from .directory import ChatTarget, Speaker
 from .messages import IncomingMessage, OutgoingMessage
@@ -26,7 +28,34 @@ class Turn:
     target: ChatTarget
     speaker: Speaker
     sent: list[OutgoingMessage] = field(default_factory=list)
-    outbox_ids: list[int] = field(default_factory=list)
+
+    async def report_day(self, village: str) -> DayReport:
+        """The village's report for the message's day (read once per transaction: see DailyReports)."""
+        revisions = await self.store.reports.revisions(village, self.day)
+        return merge_revisions(village, self.day, revisions, self.town.required)
+
+    async def add_report_revision(self, village: str, fields: dict[str, Any], *, correction: bool) -> DayReport:
+        """Store the figures this message gives; the village's day report with them."""
+        before = await self.report_day(village)
+        await self.store.reports.add_revision(
+            village=village,
+            day=self.day,
+            fields=fields,
+            correction=correction,
+            late=self.late,
+            by=self.speaker.id,
+            at=self.message.at,
+            chat=self.message.chat,
+        )
+        await self.store.audit.record(
+            actor=self.speaker.id,
+            action="correct_report" if correction else "report",
+            subject=f"{village} {self.day.isoformat()}",
+            at=self.message.at,
+            before={k: before.fields[k] for k in fields if k in before.fields} or None,
+            after=fields,
+        )
+        return await self.report_day(village)
 
     @property
     def day(self) -> dt.date:
@@ -48,8 +77,8 @@ class Turn:
             )
         )
 
-    async def send(self, message: OutgoingMessage) -> int:
-        row = await self.store.outbox.enqueue(
+    async def send(self, message: OutgoingMessage) -> None:
+        await self.store.outbox.enqueue(
             chat=message.chat,
             text=message.text,
             purpose=message.purpose,
@@ -57,10 +86,9 @@ class Turn:
             priority=message.priority,
             mentions=message.mentions,
             reply_to=message.reply_to,
+            flush=False,
         )
         self.sent.append(message)
-        self.outbox_ids.append(row.id)
-        return row.id
 
     async def tell_leaders(self, text: str, purpose: str = "alert") -> list[str]:
         """Send to every leaders' group except the one the message came from; the chats reached."""

@@ -55,7 +55,10 @@ class Database:
         if schema is not None:
             # application_name names the connections, so a test can end any it left behind.
             connect_args["server_settings"] = {"search_path": schema, "application_name": f"villagebot-{schema}"}
-        self.engine: AsyncEngine = create_async_engine(self.url, pool_pre_ping=True, connect_args=connect_args)
+        # A server restart drops PostgreSQL connections, so each is checked before use; an SQLite
+        # file cannot go away under an open connection, and the check would cost every transaction.
+        pre_ping = make_url(self.url).get_backend_name() != "sqlite"
+        self.engine: AsyncEngine = create_async_engine(self.url, pool_pre_ping=pre_ping, connect_args=connect_args)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)

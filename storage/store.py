@@ -12,6 +12,7 @@ from .repos.outbox import Outbox
 from .repos.people import AuditLog, ObservedPeople
 from .repos.records import CheckpointEntries, Donations, InspectionItems
 from .repos.reports import DailyReports
+from .repos.roles import PersonRoles
 
 
 class Store:
@@ -19,6 +20,7 @@ class Store:
         self.session = session
         self.inbound = InboundMessages(session)
         self.bindings = ChatBindings(session)
+        self.roles = PersonRoles(session)
         self.reports = DailyReports(session)
         self.checkpoints = CheckpointEntries(session)
         self.donations = Donations(session)

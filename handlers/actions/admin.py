@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from storage.models import PersonRole
-
 from .. import texts
 from ..commands import Command
 from ..directory import ChatTarget
@@ -60,18 +58,7 @@ async def set_head(turn: Turn, command: Command) -> None:
         await turn.reply(texts.head_usage(directory.village_names))
         return
     for person in dict.fromkeys(people):
-        existing = await turn.store.session.get(PersonRole, (person, "head", village.name))
-        if existing is None:
-            turn.store.session.add(
-                PersonRole(
-                    person=person,
-                    role="head",
-                    village=village.name,
-                    display_name=None,
-                    granted_by=turn.speaker.id,
-                    granted_at=turn.message.at,
-                )
-            )
+        if await turn.store.roles.appoint_head(person, village.name, by=turn.speaker.id, at=turn.message.at):
             await turn.store.audit.record(
                 actor=turn.speaker.id,
                 action="set_head",

@@ -22,7 +22,7 @@ def shown_figures(town: Town, fields: dict[str, Any]) -> str:
 
 
 async def record_daily_report(turn: Turn, result: ParseResult) -> None:
-    town, store = turn.town, turn.store
+    store = turn.store
     village = result.village
     if village is None:
         await turn.reply(texts.no_village_for_report())
@@ -31,27 +31,12 @@ async def record_daily_report(turn: Turn, result: ParseResult) -> None:
     if not allowed(action, turn.speaker.role, for_village=village, heads_of=turn.speaker.heads_of):
         await turn.reply(texts.not_your_village(village) if turn.speaker.role == "head" else texts.not_a_reporter())
         return
-    before = await store.reports.day(village, turn.day, town.required)
-    if result.fields:
-        await store.reports.add_revision(
-            village=village,
-            day=turn.day,
-            fields=result.fields,
-            correction=result.correction,
-            late=turn.late,
-            by=turn.speaker.id,
-            at=turn.message.at,
-            chat=turn.message.chat,
-        )
-        await store.audit.record(
-            actor=turn.speaker.id,
-            action="correct_report" if result.correction else "report",
-            subject=f"{village} {turn.day.isoformat()}",
-            at=turn.message.at,
-            before={k: before.fields[k] for k in result.fields if k in before.fields} or None,
-            after=result.fields,
-        )
-    after = await store.reports.day(village, turn.day, town.required)
+    before = await turn.report_day(village)
+    after = (
+        await turn.add_report_revision(village, result.fields, correction=result.correction)
+        if result.fields
+        else before
+    )
     lines = [_summary(turn, result, before.fields, after.fields, replaced=before.complete, complete=after.complete)]
     if result.problems:
         lines.append(texts.report_problems([p.message for p in result.problems]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,9 +14,23 @@ from ..models import ChatBinding
 class ChatBindings:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # Chats known (in this transaction) to have no binding: most chats, most of the time.
+        self._unbound: set[str] = set()
 
     async def get(self, chat: str) -> ChatBinding | None:
-        return await self.session.get(ChatBinding, chat)
+        if chat in self._unbound:
+            return None
+        binding = await self.session.get(ChatBinding, chat)
+        if binding is None:
+            self._unbound.add(chat)
+        return binding
+
+    async def prefetch(self, chats: Iterable[str]) -> None:
+        """Read the bindings of many chats in one query, for a batch of messages from them."""
+        wanted = set(chats) - self._unbound
+        if wanted:
+            found = (await self.session.scalars(select(ChatBinding).where(ChatBinding.chat.in_(wanted)))).all()
+            self._unbound |= wanted - {binding.chat for binding in found}
 
     async def bind(self, chat: str, target_kind: str, target: str, by: str, at: dt.datetime) -> ChatBinding | None:
         """Bind (or re-bind) the chat; returns the binding it replaced, if any."""
@@ -33,6 +48,7 @@ class ChatBindings:
             previous.bound_by, previous.bound_at, previous.reachable = by, at, True
         else:
             self.session.add(ChatBinding(chat=chat, target_kind=target_kind, target=target, bound_by=by, bound_at=at))
+        self._unbound.discard(chat)
         await self.session.flush()
         return before
 
@@ -42,6 +58,8 @@ class ChatBindings:
     async def move(self, old_chat: str, new_chat: str) -> None:
         """A group that changed id (a Telegram supergroup upgrade) keeps its binding."""
         await self.session.execute(update(ChatBinding).where(ChatBinding.chat == old_chat).values(chat=new_chat))
+        self._unbound.discard(new_chat)
+        self._unbound.add(old_chat)
 
     async def mark_unreachable(self, chat: str) -> bool:
         """True the first time a chat is found unreachable, so the leaders are told once."""

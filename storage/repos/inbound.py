@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import InboundMessage
@@ -32,6 +33,22 @@ class InboundMessages:
             .returning(InboundMessage.id)
         )
         return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def unseen(self, keys: Sequence[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+        """Which of these (platform, chat, message_id) were never handled: one query for a batch."""
+        table = InboundMessage
+        query = select(table.platform, table.chat, table.message_id).where(
+            tuple_(table.platform, table.chat, table.message_id).in_(list(keys))
+        )
+        seen = {(row.platform, row.chat, row.message_id) for row in (await self.session.execute(query)).all()}
+        return set(keys) - seen
+
+    def add(self, platform: str, chat: str, message_id: str, sender: str, at: dt.datetime, kind: str) -> None:
+        """Record a message found unseen by `unseen`, inserted with the transaction's other rows. A
+        copy that another process stored meanwhile breaks the unique key and fails the commit."""
+        row = InboundMessage(platform=platform, chat=chat, message_id=message_id, sender=sender, received_at=at)
+        row.kind = kind
+        self.session.add(row)
 
     async def set_kind(self, inbound_id: int, kind: str) -> None:
         await self.session.execute(update(InboundMessage).where(InboundMessage.id == inbound_id).values(kind=kind))

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+import sqlalchemy as sa
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import OutboxMessage
@@ -15,6 +18,33 @@ PRIORITY_REPLY = 0
 PRIORITY_ALERT = 0
 PRIORITY_SCHEDULED = 5
 PRIORITY_BULK = 10
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A claimed row's new state after a send: sent, back to pending until a time, or failed."""
+
+    row: OutboxMessage
+    status: str  # "sent", "pending", "failed"
+    attempts: int
+    sent_at: dt.datetime | None = None
+    platform_message_id: str | None = None
+    error: str | None = None
+    next_attempt_at: dt.datetime | None = None  # for "pending": when to try again
+    merged_into: int | None = None
+
+    def parameters(self) -> dict[str, Any]:
+        row = self.row
+        return {
+            "row_id": row.id,
+            "new_status": self.status,
+            "new_attempts": self.attempts,
+            "new_sent_at": self.sent_at if self.status == "sent" else row.sent_at,
+            "new_platform_message_id": self.platform_message_id if self.status == "sent" else row.platform_message_id,
+            "new_error": self.error if self.error is not None else row.error,
+            "new_next_attempt_at": self.next_attempt_at or row.next_attempt_at,
+            "new_merged_into": self.merged_into,
+        }
 
 
 class Outbox:
@@ -31,7 +61,11 @@ class Outbox:
         priority: int = PRIORITY_REPLY,
         mentions: Sequence[str] = (),
         reply_to: str | None = None,
+        flush: bool = True,
     ) -> OutboxMessage:
+        """Queue one message. `flush=False` leaves the INSERT to the next flush or the commit, so
+        that the rows of many messages handled in one transaction go in together; the row has
+        no id until then."""
         row = OutboxMessage(
             chat=chat,
             text=text,
@@ -45,7 +79,8 @@ class Outbox:
             next_attempt_at=at,
         )
         self.session.add(row)
-        await self.session.flush()
+        if flush:
+            await self.session.flush()
         return row
 
     async def enqueue_many(
@@ -90,32 +125,60 @@ class Outbox:
         return list((await self.session.scalars(query)).all())
 
     async def claim(self, row_id: int, now: dt.datetime, lease: dt.timedelta) -> OutboxMessage | None:
-        """Take the row for sending, so that no other sender (in any process) sends it too.
-        None when someone else has it or it went already. A row taken over from a dead sender is
-        marked ambiguous: the platform may already have it.
+        """Take one row for sending; see `claim_many`."""
+        rows = await self.claim_many([row_id], now, lease)
+        return rows[0] if rows else None
 
-        A compare-and-set on (status, lease): the UPDATE succeeds for one sender only, on SQLite
-        (which takes no row locks) as on PostgreSQL."""
-        row = await self.session.get(OutboxMessage, row_id, populate_existing=True)
-        if row is None:
-            return None
-        taken_over = row.status == "sending" and row.lease_until is not None and row.lease_until < now
-        if not taken_over and (row.status != "pending" or row.next_attempt_at > now):
-            return None
-        same_lease = (
-            OutboxMessage.lease_until.is_(None)
-            if row.lease_until is None
-            else OutboxMessage.lease_until == row.lease_until
+    async def claim_many(self, row_ids: Sequence[int], now: dt.datetime, lease: dt.timedelta) -> list[OutboxMessage]:
+        """Take the rows for sending, so that no other sender (in any process) sends them too; the
+        ones taken, in id order. A row someone else has, or that went already, is left out. A row
+        taken over from a dead sender is marked ambiguous: the platform may already have it.
+
+        One UPDATE whose WHERE is the compare-and-set: on PostgreSQL a concurrent sender's UPDATE
+        waits for this one and then finds the row no longer due; SQLite has one writer at a time."""
+        if not row_ids:
+            return []
+        due_now = or_(
+            and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+            and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
         )
-        result = await self.session.execute(
+        statement = (
             update(OutboxMessage)
-            .where(OutboxMessage.id == row_id, OutboxMessage.status == row.status, same_lease)
-            .values(status="sending", lease_until=now + lease, ambiguous=OutboxMessage.ambiguous | taken_over)
-            .execution_options(synchronize_session=False)
+            .where(OutboxMessage.id.in_(row_ids), due_now)
+            .values(
+                status="sending",
+                lease_until=now + lease,
+                # SET sees the row as it was: a row still "sending" is one whose sender's lease ran out.
+                ambiguous=or_(OutboxMessage.ambiguous, OutboxMessage.status == "sending"),
+            )
+            .returning(OutboxMessage)
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
-        if getattr(result, "rowcount", 0) != 1:
-            return None
-        return await self.session.get(OutboxMessage, row_id, populate_existing=True)
+        rows = list((await self.session.scalars(statement)).all())
+        return sorted(rows, key=lambda row: row.id)
+
+    async def settle(self, outcomes: Sequence[Outcome]) -> None:
+        """What became of rows this sender claimed, written in one statement (an executemany):
+        each row gets its new status and bookkeeping; a row another sender took over meanwhile
+        (no longer "sending") is left to it."""
+        if not outcomes:
+            return
+        table = cast(sa.Table, OutboxMessage.__table__)
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"), table.c.status == "sending")
+            .values(
+                status=bindparam("new_status"),
+                attempts=bindparam("new_attempts"),
+                sent_at=bindparam("new_sent_at"),
+                platform_message_id=bindparam("new_platform_message_id"),
+                error=bindparam("new_error"),
+                next_attempt_at=bindparam("new_next_attempt_at"),
+                merged_into=bindparam("new_merged_into"),
+                lease_until=None,
+            )
+        )
+        await self.session.execute(statement, [outcome.parameters() for outcome in outcomes])
 
     async def expire_leases(self, platform: str, now: dt.datetime) -> int:
         """At a sender's start: rows this platform's previous sender was sending when it stopped are
@@ -134,28 +197,6 @@ class Outbox:
 
     async def get(self, row_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, row_id)
-
-    async def mark_sent(
-        self, row: OutboxMessage, at: dt.datetime, platform_message_id: str | None, merged_into: int | None = None
-    ) -> None:
-        row.status, row.sent_at, row.platform_message_id = "sent", at, platform_message_id
-        row.attempts += 1
-        row.lease_until, row.merged_into = None, merged_into
-        await self.session.flush()
-
-    async def retry_later(
-        self, row: OutboxMessage, error: str, next_attempt_at: dt.datetime, *, counts: bool = True
-    ) -> None:
-        """Back to pending until `next_attempt_at`; `counts=False` for a deferral the platform asked for."""
-        row.attempts += counts
-        row.status, row.lease_until = "pending", None
-        row.error, row.next_attempt_at = error, next_attempt_at
-        await self.session.flush()
-
-    async def mark_failed(self, row: OutboxMessage, error: str) -> None:
-        row.attempts += 1
-        row.status, row.error, row.lease_until = "failed", error, None
-        await self.session.flush()
 
     async def by_ids(self, ids: Sequence[int]) -> list[OutboxMessage]:
         if not ids:

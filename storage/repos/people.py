@@ -14,8 +14,10 @@ from ..models import AuditEntry, ObservedPerson, TemperatureCheck
 class ObservedPeople:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._registry_villages: set[str] | None = None
 
     async def add(self, person: ObservedPerson) -> ObservedPerson:
+        self._registry_villages = None
         self.session.add(person)
         await self.session.flush()
         return person
@@ -50,7 +52,11 @@ class ObservedPeople:
         return {village: int(count) for village, count in (await self.session.execute(query)).all()}
 
     async def villages_with_registry(self) -> set[str]:
-        return set((await self.session.scalars(select(ObservedPerson.village).distinct())).all())
+        """Read once per transaction (a batch of reports asks for each): `add` is the only way in."""
+        if self._registry_villages is None:
+            query = select(ObservedPerson.village).distinct()
+            self._registry_villages = set((await self.session.scalars(query)).all())
+        return set(self._registry_villages)
 
     async def ending_on(self, day: dt.date) -> list[ObservedPerson]:
         query = (
@@ -98,8 +104,8 @@ class AuditLog:
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
     ) -> None:
+        # Inserted at the next flush, with the rest of what the message did.
         self.session.add(AuditEntry(at=at, actor=actor, action=action, subject=subject, before=before, after=after))
-        await self.session.flush()
 
     async def between(self, first: dt.datetime, last: dt.datetime) -> list[AuditEntry]:
         query = select(AuditEntry).where(AuditEntry.at >= first, AuditEntry.at < last).order_by(AuditEntry.id)

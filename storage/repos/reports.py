@@ -51,6 +51,9 @@ def merge_revisions(
 class DailyReports:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # (village, day) → its revisions, as read and added in this transaction: a message asks
+        # for its village's day before and after it adds, and a batch asks for many villages.
+        self._revisions: dict[tuple[str, dt.date], list[ReportRevision]] = {}
 
     async def add_revision(
         self,
@@ -74,17 +77,36 @@ class DailyReports:
             reported_at=at,
             chat=chat,
         )
-        self.session.add(revision)
-        await self.session.flush()
+        revisions = await self.revisions(village, day)
+        self.session.add(revision)  # inserted at the next flush, with the message's other rows
+        self._revisions[(village, day)] = [*revisions, revision]
         return revision
 
     async def revisions(self, village: str, day: dt.date) -> list[ReportRevision]:
+        """The village's revisions for the day, oldest first."""
+        if (village, day) not in self._revisions:
+            await self.prefetch([(village, day)])
+        return list(self._revisions[(village, day)])
+
+    async def prefetch(self, wanted: Iterable[tuple[str, dt.date]]) -> None:
+        """Read the revisions of many villages' days in one query, for a batch of messages."""
+        missing = set(wanted) - self._revisions.keys()
+        if not missing:
+            return
         query = (
             select(ReportRevision)
-            .where(ReportRevision.village == village, ReportRevision.day == day)
+            .where(
+                ReportRevision.village.in_({village for village, _ in missing}),
+                ReportRevision.day.in_({day for _, day in missing}),
+            )
             .order_by(ReportRevision.id)
         )
-        return list((await self.session.scalars(query)).all())
+        found: dict[tuple[str, dt.date], list[ReportRevision]] = {key: [] for key in missing}
+        for revision in (await self.session.scalars(query)).all():
+            key = (revision.village, revision.day)
+            if key in found:
+                found[key].append(revision)
+        self._revisions.update(found)
 
     async def day(self, village: str, day: dt.date, required: Sequence[str]) -> DayReport:
         return merge_revisions(village, day, await self.revisions(village, day), required)
