@@ -195,9 +195,16 @@ class OutboxSender:
         for index, batch in enumerate(batches):
             result = await self._send(batch)
             outcomes += result
-            if any(o.status != "sent" for o in result):
-                # Released untried, so that they do not overtake the one that failed.
-                outcomes += [Outcome(row, "pending", row.attempts) for later in batches[index + 1 :] for row in later]
+            waiting = [o for o in result if o.status == "pending"]
+            if waiting:
+                # Released untried (their tries not used up) until the one that failed is tried
+                # again, so that they do not overtake it.
+                again = waiting[0].next_attempt_at
+                outcomes += [
+                    Outcome(row, "pending", row.attempts, next_attempt_at=again)
+                    for later in batches[index + 1 :]
+                    for row in later
+                ]
                 break
         return outcomes
 

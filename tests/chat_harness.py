@@ -86,5 +86,16 @@ class Chat:
         await self.app.drain()
         return [m.text for m in self.platform.sent[before:] if m.chat == where]
 
+    async def say_together(self, lines: list[tuple[str, str, str]]) -> None:
+        """Several messages (group, person, text) that arrive in one batch, as after an outage."""
+        now = self.app.town.clock.now()
+        messages = [
+            IncomingMessage(platform=where.partition(":")[0], chat=where, sender=who, text=text,
+                            message_id=f"m{next(_ids)}", at=now, sender_name=who)
+            for where, who, text in lines
+        ]
+        await self.app.receive_many(messages)
+        await self.app.drain()
+
     def sent_to(self, chat: str) -> list[str]:
         return self.platform.texts_in(chat)
