@@ -82,6 +82,26 @@ async def test_several_pending_messages_for_one_group_go_as_one(database: Databa
     assert [r.merged_into for r in rows] == [None, rows[0].id, rows[0].id, None]
 
 
+async def test_replies_waiting_for_one_group_go_as_one_and_not_mixed_into_a_notice(
+    database: Database, chat: Chat
+) -> None:
+    platform = MergingPlatform()
+    sender = OutboxSender(database, platform, chat.app.town.clock)
+    async with database.transaction() as store:
+        now = chat.app.town.clock.now()
+        await store.outbox.enqueue(chat="console:五星村", text="通知", purpose="notice", at=now, priority=10)
+        for n in (1, 2):
+            await store.outbox.enqueue(chat="console:五星村", text=f"回复{n}", purpose="reply", at=now, reply_to=f"m{n}")
+        await store.outbox.enqueue(chat="console:王岘村", text="回复3", purpose="reply", at=now, reply_to="m3")
+    assert await sender.drain() == 4
+    sent = [(m.chat, m.text, m.reply_to) for m in platform.sent]
+    assert sent == [
+        ("console:五星村", "回复1\n\n回复2", None),  # one message answers both: it quotes neither
+        ("console:王岘村", "回复3", "m3"),  # alone: still a reply to its message
+        ("console:五星村", "通知", None),
+    ]
+
+
 async def test_a_row_whose_sender_died_mid_send_is_sent_again_and_counted(database: Database, chat: Chat) -> None:
     clock = chat.app.town.clock
     async with database.transaction() as store:
