@@ -43,7 +43,8 @@ FIRST_GROUP = -1002000000000
 
 
 class EnforcingStandIn(TelegramStandIn):
-    """Telegram as it enforces its flood limits, plus a share of 429s for no reason at all."""
+    """Telegram as it enforces its flood limits, plus a share of 429s for no reason at all.
+    A send it refuses is not delivered, so it counts against neither window."""
 
     def __init__(self, refuse: float, seed: int) -> None:
         super().__init__()
@@ -116,10 +117,10 @@ async def broadcast(groups: int, refuse: float, seed: int) -> dict[str, Any]:
         copies = Counter(m.chat_id for m in telegram.sent if m.chat_id in wanted)
         times = sorted(m.at for m in telegram.sent if m.chat_id in wanted)
         if os.environ.get("BROADCAST_DEBUG"):
-            print("first copy after", round(times[0] - started, 2), "s; per 100:",
-                  [round(times[i + 99] - times[i], 2) for i in range(0, len(times) - 99, 100)])
+            print("per 100:", [round(times[i + 99] - times[i], 2) for i in range(0, len(times) - 99, 100)])
         return {
             "elapsed": elapsed,
+            "first": times[0] - started,
             "lost": sum(1 for chat in wanted if copies[chat] == 0),
             "doubled": sum(1 for chat in wanted if copies[chat] > 1),
             "flooded": dict(telegram.flooded),
@@ -138,6 +139,7 @@ def main() -> int:
     ratio = result["elapsed"] / ideal
     print(f"groups {args.groups}, 429 at random {args.refuse:.0%}")
     print(f"time taken  {result['elapsed']:8.2f} s")
+    print(f"            first group's copy after {result['first']:.2f} s (the notice stored and queued)")
     print(f"ideal time  {ideal:8.2f} s   ({args.groups} / {PER_SECOND} per second)")
     print(f"ratio       {ratio:8.3f}     (target <= 1.1)")
     print(f"lost {result['lost']}, doubled {result['doubled']} (target 0 and 0); ambiguous sends {result['ambiguous']}")

@@ -3,7 +3,7 @@
 Receiving is our own loop over getUpdates rather than PTB's Updater/Application: the Updater
 confirms a batch (asks for the next offset) as soon as the updates are in its queue, before any
 handler has run, and once more on shutdown for whatever is still queued, so a crash or a stop
-loses messages. Here an update is confirmed only after `app.receive` has stored it: the next
+loses messages. Here an update is confirmed only after `app.receive_many` has stored it: the next
 getUpdates carries `offset = last stored update_id + 1`. If storing fails the loop backs off and
 tries the same update again; a restart gets every unconfirmed update again from Telegram, and the
 inbound table makes a redelivered message a no-op. With `[telegram] webhook_url` set, updates
@@ -14,10 +14,13 @@ counts as it was sent; figures are changed with 更正, which leaves an audit tr
 通知 must not go to every village twice.
 
 Sending goes through `deliver`, called by the outbox sender: within Telegram's limits
-(bot/telegram_limits.py), split at 4096 characters, mentions as text_mention entities. A 429
-becomes DeliveryError(retry_after=...); a group upgraded to a supergroup keeps its binding under
-the new id and gets the message there; a group that removed the bot is marked unreachable and the
-leaders are told once.
+(bot/telegram_limits.py, with `[telegram] per_second` and `per_chat_per_minute`), split at 4096
+characters, mentions as text_mention entities. A 429 becomes DeliveryError(retry_after=...); a
+send that went out and got no answer (a read timeout, a dropped connection) becomes
+DeliveryError(ambiguous=True), since the group may have it, but one that never left (no
+connection) does not; a group upgraded to a supergroup keeps its binding under the new id and
+gets the message there; a group that removed the bot is marked unreachable and the leaders are
+told once.
 """
 
 from __future__ import annotations
@@ -30,9 +33,11 @@ import re
 import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
+import httpx
 from telegram import Bot, BotCommand, Message, ReplyParameters, Update, User
 from telegram.error import (
     BadRequest,
@@ -40,6 +45,7 @@ from telegram.error import (
     Conflict,
     Forbidden,
     InvalidToken,
+    NetworkError,
     RetryAfter,
     TelegramError,
     TimedOut,
@@ -47,7 +53,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from handlers.messages import OutgoingMessage
+from handlers.messages import IncomingMessage, OutgoingMessage
 from storage.repos.outbox import PRIORITY_ALERT
 
 from .config import TelegramSection
@@ -89,6 +95,13 @@ BASE_URL_ENV = "TELEGRAM_BASE_URL"
 ALLOWED_UPDATES = ("message",)  # edited messages, reactions, callbacks: not asked for
 POLL_TIMEOUT = 50  # seconds Telegram may hold a getUpdates open
 HTTP_TIMEOUT = 10.0
+CONNECT_TIMEOUT = 5.0  # python-telegram-bot's own default
+WAKE_MARGIN = 0.05  # seconds: see _wake_senders_after
+#: httpx errors raised before the request was (completely) sent: Telegram cannot have the message.
+_NEVER_SENT = (
+    httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError, httpx.WriteTimeout,
+    httpx.ProxyError, httpx.UnsupportedProtocol, httpx.LocalProtocolError,
+)
 MAX_RETRY_SECONDS = 60.0
 WEBHOOK_CONNECTIONS = 1  # one update at a time, so that a chat's messages are handled in order
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -114,6 +127,10 @@ class TelegramAdapter:
     #: Sends to different groups that the outbox sender may have under way at once (each group's
     #: own messages stay in order). Within the HTTP connection pool below.
     concurrency = 8
+    #: Messages waiting for one group at once go as one (bot/delivery.py): a group that wrote ten
+    #: reports while the bot caught up gets one answer, not ten against its 20 a minute.
+    merges = True
+    paced = False  # Telegram's limits are kept by `deliver` (bot/telegram_limits.py), not by pacing
 
     def __init__(
         self,
@@ -123,7 +140,10 @@ class TelegramAdapter:
         limits: SendLimits | None = None,
         poll_timeout: int = POLL_TIMEOUT,
         retry_seconds: float = 1.0,
+        http_timeout: float = HTTP_TIMEOUT,
     ) -> None:
+        """`limits`: Telegram's flood limits, by default those of `[telegram]` in the town's config.
+        `http_timeout`: seconds a Bot API call (a send) may take before it counts as unanswered."""
         self.app = app
         self.settings = app.config.telegram or TelegramSection()
         self.poll_timeout = poll_timeout
@@ -133,12 +153,12 @@ class TelegramAdapter:
             token,
             base_url=self.base_url,
             request=HTTPXRequest(
-                connection_pool_size=16, read_timeout=HTTP_TIMEOUT, write_timeout=HTTP_TIMEOUT,
-                pool_timeout=HTTP_TIMEOUT,
+                connection_pool_size=16, read_timeout=http_timeout, write_timeout=http_timeout,
+                pool_timeout=http_timeout, connect_timeout=min(http_timeout, CONNECT_TIMEOUT),
             ),
             get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=HTTP_TIMEOUT),
         )
-        self.limiter = SendLimiter(limits or SendLimits())
+        self.limiter = SendLimiter(limits or configured_limits(self.settings))
         self.people = KnownPeople()
         self.webhook: WebhookServer | None = None
         self._me: User | None = None
@@ -241,40 +261,54 @@ class TelegramAdapter:
                 await self._pause(self._backoff(failures), stop)
                 continue
             failures = 0
-            for update in updates:
-                if not await self._store(update, stop):
-                    return  # stopped while retrying: this update stays unconfirmed at Telegram
-                offset = update.update_id + 1  # confirmed by the next getUpdates
+            if not await self._store(updates, stop):
+                return  # stopped while retrying: these updates stay unconfirmed at Telegram
+            if updates:
+                offset = updates[-1].update_id + 1  # confirmed by the next getUpdates
 
-    async def _store(self, update: Update, stop: asyncio.Event) -> bool:
-        """Hand the update to the app until it is stored; False if stopped first."""
+    async def _store(self, updates: Sequence[Update], stop: asyncio.Event) -> bool:
+        """Hand the updates to the app until they are stored; False if stopped first."""
         attempt = 0
         while True:
             try:
-                await self.receive_update(update)
+                await self.receive_updates(updates)
                 return True
             except PlatformError:
                 raise
             except Exception:
                 attempt += 1
-                log.exception("update %s could not be stored (attempt %s); trying again", update.update_id, attempt)
+                first = updates[0].update_id if updates else None
+                log.exception("updates from %s could not be stored (attempt %s); trying again", first, attempt)
                 if not await self._pause(self._backoff(attempt), stop):
                     return False
 
     async def receive_update(self, update: Update) -> None:
-        """One update from Telegram, by polling or webhook: stored (and answered) when this returns."""
-        message = update.message
-        if message is None:
-            return  # edited messages, channel posts and the like: see the module's docstring
-        if message.migrate_to_chat_id:
-            await self._follow_migration(chat_ref(message.chat.id), chat_ref(message.migrate_to_chat_id))
-            return
-        if message.migrate_from_chat_id:
-            await self._follow_migration(chat_ref(message.migrate_from_chat_id), chat_ref(message.chat.id))
-            return
-        incoming = to_incoming(message, await self._ready(), self.people)
-        if incoming is not None:
-            await self.app.receive(incoming)
+        """One update from Telegram, by webhook: stored (and answered) when this returns."""
+        await self.receive_updates([update])
+
+    async def receive_updates(self, updates: Sequence[Update]) -> None:
+        """Updates from Telegram in their order: stored (and answered) when this returns.
+
+        The messages between two migrations go to the app together, so that a backlog (a restart,
+        a busy morning) is stored in a few commits rather than one per message."""
+        me = await self._ready()
+        messages: list[IncomingMessage] = []
+        for update in updates:
+            message = update.message
+            if message is None:
+                continue  # edited messages, channel posts and the like: see the module's docstring
+            if message.migrate_to_chat_id or message.migrate_from_chat_id:
+                await self.app.receive_many(messages)
+                messages = []
+                if message.migrate_to_chat_id:
+                    await self._follow_migration(chat_ref(message.chat.id), chat_ref(message.migrate_to_chat_id))
+                if message.migrate_from_chat_id:
+                    await self._follow_migration(chat_ref(message.migrate_from_chat_id), chat_ref(message.chat.id))
+                continue
+            incoming = to_incoming(message, me, self.people)
+            if incoming is not None:
+                messages.append(incoming)
+        await self.app.receive_many(messages)
 
     async def _serve_webhook(self, stop: asyncio.Event) -> None:
         url = self.settings.webhook_url or ""
@@ -342,8 +376,9 @@ class TelegramAdapter:
         for _ in range(3):  # a group may be upgraded once; more than twice is not a migration
             chat_id = telegram_chat_id(chat)
             try:
-                await self.limiter.acquire(chat_id)
+                counted_at = await self.limiter.acquire(chat_id)
             except FloodWait as wait:
+                self._wake_senders_after(wait.seconds)
                 raise DeliveryError(
                     f"{chat} is at Telegram's limit of messages a minute; sending later", retry_after=wait.seconds
                 ) from None
@@ -358,9 +393,12 @@ class TelegramAdapter:
                 return chat, str(sent.message_id)
             except RetryAfter as exc:
                 seconds = _seconds(exc)
+                self.limiter.release(chat_id, counted_at)
                 self.limiter.hold(chat_id, seconds)
+                self._wake_senders_after(seconds)
                 raise DeliveryError(f"Telegram asked to wait {seconds:g} s (429)", retry_after=seconds) from None
             except ChatMigrated as exc:
+                self.limiter.release(chat_id, counted_at)
                 new_chat = chat_ref(exc.new_chat_id)
                 log.info("Telegram group %s became supergroup %s; following it", chat, new_chat)
                 await self._follow_migration(chat, new_chat, me)
@@ -373,11 +411,18 @@ class TelegramAdapter:
                 raise DeliveryError(f"Telegram refused the token: {exc.message}") from None
             except BadRequest as exc:
                 raise DeliveryError(f"Telegram refused the message: {exc.message}", permanent=True) from None
-            except TimedOut:
-                raise DeliveryError("Telegram did not answer in time") from None
+            except NetworkError as exc:  # TimedOut too
+                raise _network_error(exc) from None
             except TelegramError as exc:
                 raise DeliveryError(f"Telegram: {exc.message}") from None
         raise DeliveryError(f"{message.chat} keeps moving to another chat id")
+
+    def _wake_senders_after(self, seconds: float) -> None:
+        """Have the outbox sender look again as soon as a deferred row is due, rather than at its
+        next idle round up to a second later: the last groups of a broadcast that got a 429 then
+        get it when Telegram allows. A little after, since the outbox dates the row's next attempt
+        from when it records the failure, a moment after this."""
+        asyncio.get_running_loop().call_later(seconds + WAKE_MARGIN, self.app.wake_senders)
 
     async def _follow_migration(self, old: str, new: str, me: User | None = None) -> None:
         """A group upgraded to a supergroup: its binding (from chat or from the config) goes with it,
@@ -476,10 +521,37 @@ class TelegramAdapter:
         return urlsplit(self.base_url).netloc or self.base_url
 
 
+def configured_limits(settings: TelegramSection) -> SendLimits:
+    """`[telegram] per_second` and `per_chat_per_minute` (into one group: private chats have only
+    the overall limit), each where given, else Telegram's published limits."""
+    defaults = SendLimits()
+    return replace(
+        defaults,
+        per_second=settings.per_second if settings.per_second is not None else defaults.per_second,
+        per_group_per_minute=(
+            settings.per_chat_per_minute if settings.per_chat_per_minute is not None else defaults.per_group_per_minute
+        ),
+    )
+
+
 def _reply(reply_to: str | None) -> ReplyParameters | None:
     if reply_to is None or not reply_to.isdigit():
         return None
     return ReplyParameters(message_id=int(reply_to), allow_sending_without_reply=True)
+
+
+def _network_error(exc: NetworkError) -> DeliveryError:
+    """A send that got no usable answer, as a DeliveryError that says whether Telegram may have the
+    message: `ambiguous` when the request went out and no answer came back (it is sent again, and
+    may arrive twice), not when it never left (no connection, no free connection, not all of it
+    written) nor when Telegram did answer (a 5xx: it says it did not take the message)."""
+    cause = exc.__cause__
+    if isinstance(cause, _NEVER_SENT):
+        return DeliveryError(f"the request never reached Telegram ({type(cause).__name__}); nothing was sent")
+    if isinstance(cause, httpx.HTTPError) or (isinstance(exc, TimedOut) and cause is None):
+        what = "did not answer in time" if isinstance(exc, TimedOut) else f"dropped the connection ({exc.message})"
+        return DeliveryError(f"Telegram {what} after the message was sent", ambiguous=True)
+    return DeliveryError(f"Telegram: {exc.message}")
 
 
 def _seconds(exc: RetryAfter) -> float:

@@ -12,8 +12,11 @@ What it does as Telegram does: getMe (privacy mode configurable), deleteWebhook,
 confirms, and so forgets, every update below it) and long polling (the request is held until an
 update is queued or its timeout passes), sendMessage (recorded with its time of arrival).
 Failures as Telegram gives them: 429 with retry_after, 400 with migrate_to_chat_id, 403 for a
-group that removed the bot. `push_to_webhook` posts a queued update to the webhook that was set,
-with its secret, as Telegram does. Nothing here reaches the internet.
+group that removed the bot; and as the way to Telegram gives them: a message that arrives but
+whose answer comes too late (`answer_late`: the bot's request times out, yet the group has the
+message), a request that is never answered and never delivered (`hang`), 5xx (`fail`).
+`push_to_webhook` posts a queued update to the webhook that was set, with its secret, as Telegram
+does. Nothing here reaches the internet.
 """
 
 from __future__ import annotations
@@ -73,6 +76,8 @@ class _Failure:
     description: str
     parameters: dict[str, Any] | None = None
     times: int | None = None  # None: every time
+    delay: float = 0.0  # seconds before the answer
+    delivered: bool = False  # the message arrives all the same (answered 200, late)
 
 
 @dataclass
@@ -239,6 +244,21 @@ class TelegramStandIn:
                     "message_id": next(self._message_ids), "date": int(time.time()),
                     "chat": self._chat(chat), "from": admin, key: value,
                 }})
+
+    def answer_late(self, chat_id: int, seconds: float, times: int = 1) -> None:
+        """The next `times` sends to the chat arrive (they are in `sent`), but Telegram's answer
+        comes only after `seconds`: longer than the bot waits, and the send is one that timed out
+        and yet arrived."""
+        self._fail(chat_id, _Failure(200, "", times=times, delay=seconds, delivered=True))
+
+    def hang(self, chat_id: int, seconds: float, times: int = 1) -> None:
+        """The next `times` sends to the chat are lost on the way: no answer for `seconds` (then
+        504 from the gateway, if the bot still waits), and the group gets nothing."""
+        self._fail(chat_id, _Failure(504, "Gateway Timeout", times=times, delay=seconds))
+
+    def fail(self, chat_id: int, status: int = 502, description: str = "Bad Gateway", times: int = 1) -> None:
+        """The next `times` sends to the chat are answered `status` (a 5xx) and not delivered."""
+        self._fail(chat_id, _Failure(status, description, times=times))
 
     def remove_bot(self, chat_id: int) -> None:
         """The bot was removed from the group: every send there gets 403."""
@@ -427,8 +447,11 @@ class TelegramStandIn:
                     failure.times -= 1
                     if failure.times <= 0:
                         failures.pop(0)
-                self._state.refused.append(Refusal(chat_id, failure.status, text, time.monotonic()))
-        if failure is not None:
+                if not failure.delivered:
+                    self._state.refused.append(Refusal(chat_id, failure.status, text, time.monotonic()))
+        if failure is not None and not failure.delivered:
+            if failure.delay:
+                await asyncio.sleep(failure.delay)  # cancelled when the bot gives up and hangs up
             return _error(failure.status, failure.description, failure.parameters)
         if not text.strip():
             return _error(400, "Bad Request: message text is empty")
@@ -456,6 +479,8 @@ class TelegramStandIn:
         }
         if sent.entities:
             result["entities"] = sent.entities
+        if failure is not None and failure.delay:
+            await asyncio.sleep(failure.delay)  # delivered; the answer is late (or never read)
         return _ok(result)
 
     # --- helpers ----------------------------------------------------------------------------------

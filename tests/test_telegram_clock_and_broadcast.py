@@ -121,7 +121,7 @@ def test_429s_and_server_errors_lose_nothing_and_double_nothing(tmp_path: Path) 
         for g in range(0, 30, 3):
             telegram.flood(FIRST_GROUP - g, retry_after=1, times=2)
         for g in range(1, 30, 5):
-            telegram._fail(FIRST_GROUP - g, __import__("telegram_standin")._Failure(502, "Bad Gateway", None, 2))
+            telegram.fail(FIRST_GROUP - g, 502, times=2)
         bot = start_bot(tmp_path, telegram)
         try:
             telegram.wait_until(lambda t: len(t.calls("getUpdates")) > 0, timeout=30)
