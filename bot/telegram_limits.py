@@ -33,6 +33,7 @@ Wall-clock time (monotonic) with asyncio.sleep: these limits are Telegram's, not
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import time
 from collections import deque
@@ -138,6 +139,22 @@ class SendLimiter:
             if window is not None:
                 with contextlib.suppress(ValueError):
                     window.times.remove(at)
+
+    def arrived(self, chat_id: int | str, at: float) -> None:
+        """Telegram answered the send counted at `at`. It counts the message from when it arrived,
+        somewhere between `at` and now; a request slowed on its way (a new connection, a busy
+        process) would let the 31st send arrive less than a second after the 1st. So the send
+        counts from now from here on: the limits can only err on the slow side, by a request's
+        time, which is far cheaper than a 429."""
+        now = self._now()
+        for window in (self._overall, self._groups.get(chat_id)):
+            if window is None:
+                continue
+            try:
+                window.times.remove(at)
+            except ValueError:
+                continue  # out of the window already
+            window.times.insert(bisect.bisect_right(window.times, now), now)
 
     def hold(self, chat_id: int | str, seconds: float) -> None:
         """Telegram said 429 for this chat: send nothing more to it for `seconds`."""

@@ -277,3 +277,17 @@ async def test_a_fractional_rate_is_kept_and_does_not_turn_the_limit_off() -> No
     limits, _ = limiter(SendLimits(per_second=0.5))
     times = [await limits.acquire(5001) for _ in range(3)]
     assert times[1] - times[0] >= 2.0 and times[2] - times[1] >= 2.0
+
+
+async def test_a_send_slowed_on_its_way_counts_from_its_answer() -> None:
+    """At 3 a second, the first send is answered only 0.9 s after it was let go: Telegram may have
+    counted it only then, so no 3 further sends may follow within a second of that answer."""
+    limits, fake = limiter(SendLimits(per_second=3, per_group_per_minute=0))
+    first = await limits.acquire(5001)
+    await limits.acquire(5001)
+    await limits.acquire(5001)
+    fake.now = first + 0.9
+    limits.arrived(5001, first)
+    after = [await limits.acquire(5001) for _ in range(3)]
+    assert after[2] - (first + 0.9) >= 1.0  # counted from its answer, not from `first`
+    assert after[0] - first >= 1.0  # and the others as before
