@@ -82,6 +82,9 @@ LEASE = dt.timedelta(seconds=120)
 # share of the two commits smaller, and leaves more rows in doubt if the process dies mid-round.
 ROUND = 4
 MERGE_LIMIT = 3500  # characters: under every platform's limit, with room for mentions
+# Due rows read at a time: wide enough that the messages waiting for one group are seen, and
+# merged, together even when hundreds of groups are waiting too.
+WINDOW = 1000
 
 
 class OutboxSender:
@@ -110,7 +113,7 @@ class OutboxSender:
         self.ambiguous = 0  # sends that may have arrived twice: counted, logged, reported
         self._draining = asyncio.Lock()  # one drain at a time in this process
 
-    async def drain(self, limit: int = 200) -> int:
+    async def drain(self, limit: int = WINDOW) -> int:
         """Send every due message of this platform; the number of rows delivered."""
         async with self._draining:
             return await self._drain(limit)
@@ -285,6 +288,9 @@ class OutboxSender:
                 await self.drain()
             except Exception:
                 log.exception("outbox drain failed; will try again")
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
+            # comes as the event is set, and the sender would then never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=idle_seconds)
+                async with asyncio.timeout(idle_seconds):
+                    await self.wake.wait()
             self.wake.clear()

@@ -390,6 +390,7 @@ class TelegramAdapter:
                     reply_parameters=_reply(reply_to),
                     link_preview_options=None,
                 )
+                self.limiter.arrived(chat_id, counted_at)
                 return chat, str(sent.message_id)
             except RetryAfter as exc:
                 seconds = _seconds(exc)
@@ -509,7 +510,8 @@ class TelegramAdapter:
     async def _pause(seconds: float, stop: asyncio.Event) -> bool:
         """Sleep `seconds` unless stopped first; False if stopped."""
         try:
-            await asyncio.wait_for(stop.wait(), timeout=seconds)
+            async with asyncio.timeout(seconds):  # not wait_for: see OutboxSender.run
+                await stop.wait()
         except TimeoutError:
             return True
         return False

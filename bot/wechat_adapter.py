@@ -248,7 +248,8 @@ class WechatAdapter:
                 delay = self._backoff(attempt)
                 log.info("reconnecting to WeChat in %.2fs", delay)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
+                    async with asyncio.timeout(delay):  # not wait_for: see OutboxSender.run
+                        await stop.wait()
         finally:
             for helper in helpers:
                 helper.cancel()

@@ -115,7 +115,8 @@ async def keep_the_clock(
                 if on_leading:
                     on_leading(False)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=retry_seconds)
+                async with asyncio.timeout(retry_seconds):  # not wait_for: see OutboxSender.run
+                    await stop.wait()
     finally:
         if clock is not None:
             clock.shutdown()

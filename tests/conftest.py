@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
+import signal
 import socket
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from functools import cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,6 +26,21 @@ from storage import Database, async_url
 
 PG_URL = os.environ.get("VILLAGEBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _print_asyncio_tasks(signum: int, frame: object) -> None:
+    """`kill -USR1 <pytest pid>`: the stacks of the running loop's tasks, written to
+    $TMPDIR/villagebot-tasks-<pid>.txt (pytest captures stderr), for a test that hangs: thread
+    dumps show only the loop waiting in select."""
+    loop = asyncio._get_running_loop()
+    tasks = asyncio.all_tasks(loop) if loop is not None else set()
+    with open(Path(tempfile.gettempdir()) / f"villagebot-tasks-{os.getpid()}.txt", "w") as out:
+        print(f"--- {len(tasks)} asyncio tasks ---", file=out)
+        for task in tasks:
+            task.print_stack(file=out)
+
+
+signal.signal(signal.SIGUSR1, _print_asyncio_tasks)
 
 
 @cache

@@ -153,7 +153,9 @@ async def running_bot(
         # stuck send can fail its own test but never hang the suite's teardown.
         await asyncio.wait({task, sending}, timeout=10)
         task.cancel()
-        await asyncio.gather(task, sending, return_exceptions=True)
+        sending.cancel()
+        _, stuck = await asyncio.wait({task, sending}, timeout=10)
+        assert not stuck, f"tasks that would not stop: {stuck}"
 
 
 @pytest.fixture
