@@ -52,10 +52,10 @@ async def queue_notice(
     )
     text = texts.notice_text(town.name, body)
     now = town.clock.now()  # due now by our clock, whatever the sender's phone said the time was
-    rows = await store.outbox.enqueue_many(
+    row_ids = await store.outbox.enqueue_many(
         [chat for _, chat in targets], text=text, purpose="notice", at=now, priority=PRIORITY_BULK
     )
-    await store.notices.add_deliveries(notice, [(v, c, row.id) for (v, c), row in zip(targets, rows, strict=True)])
+    await store.notices.add_deliveries(notice, [(v, c, i) for (v, c), i in zip(targets, row_ids, strict=True)])
     return QueuedNotice(notice.id, len(targets), [v for v in villages if chats.get(v)])
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Notice, NoticeAcknowledgement, NoticeDelivery
@@ -24,11 +24,15 @@ class Notices:
         return notice
 
     async def add_deliveries(self, notice: Notice, deliveries: Sequence[tuple[str, str, int]]) -> None:
-        """(village, chat, outbox id) for each group the notice goes to, in one flush."""
-        notice.deliveries.extend(
-            NoticeDelivery(village=village, chat=chat, outbox_id=outbox_id) for village, chat, outbox_id in deliveries
-        )
-        await self.session.flush()
+        """(village, chat, outbox id) for each group the notice goes to, in one bulk INSERT."""
+        if deliveries:
+            values = [
+                {"notice_id": notice.id, "village": village, "chat": chat, "outbox_id": outbox_id}
+                for village, chat, outbox_id in deliveries
+            ]
+            await self.session.execute(insert(NoticeDelivery), values)
+            # The notice's list as the database now has it, for whatever reads it in this transaction.
+            await self.session.refresh(notice, ["deliveries"])
 
     async def acknowledgements(self, notice_id: int) -> dict[str, int]:
         """How many people acknowledged the notice, per village."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import OutboxMessage
@@ -85,27 +85,29 @@ class Outbox:
 
     async def enqueue_many(
         self, chats: Sequence[str], *, text: str, purpose: str, at: dt.datetime, priority: int
-    ) -> list[OutboxMessage]:
-        """The same message to many chats, in one flush: a broadcast to a thousand groups is one
-        round of inserts, not a thousand."""
-        rows = [
-            OutboxMessage(
-                chat=chat,
-                text=text,
-                purpose=purpose,
-                priority=priority,
-                mentions=[],
-                reply_to=None,
-                status="pending",
-                attempts=0,
-                created_at=at,
-                next_attempt_at=at,
-            )
+    ) -> list[int]:
+        """The same message to many chats; the rows' ids, in the chats' order. One bulk INSERT
+        without an object per row: a broadcast to a thousand groups is stored in a moment."""
+        if not chats:
+            return []
+        await self.session.flush()  # whatever the transaction added before goes in first
+        values: list[dict[str, Any]] = [
+            {
+                "chat": chat,
+                "text": text,
+                "purpose": purpose,
+                "priority": priority,
+                "mentions": [],
+                "reply_to": None,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": at,
+                "next_attempt_at": at,
+            }
             for chat in chats
         ]
-        self.session.add_all(rows)
-        await self.session.flush()
-        return rows
+        statement = insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True)
+        return list((await self.session.scalars(statement, values)).all())
 
     async def due(self, now: dt.datetime, platform: str, limit: int = 100) -> list[OutboxMessage]:
         """Rows for one platform's chats whose time has come, most urgent first: pending ones, and
