@@ -97,7 +97,6 @@ async def broadcast(groups: int, refuse: float, seed: int) -> dict[str, Any]:
         config = parse_config(town(groups, f"sqlite:///{folder}/town.db"), "bench-town.toml")
         app = await App.start(config)
         adapter = TelegramAdapter(app, TOKEN)
-        adapter.concurrency = getattr(adapter, "concurrency", 8)  # type: ignore[attr-defined]
         app.add_platform(adapter)
         stop = asyncio.Event()
         tasks = [asyncio.create_task(adapter.run(stop)), asyncio.create_task(app.senders["telegram"].run())]

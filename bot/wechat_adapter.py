@@ -312,14 +312,16 @@ class WechatAdapter:
         from wechaty_puppet_service.utils import extract_host_and_port
 
         host, port = extract_host_and_port(self.endpoint or "")
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), self.settings.rpc_timeout)
+        async with asyncio.timeout(self.settings.rpc_timeout):
+            _, writer = await asyncio.open_connection(host, port)
         writer.close()
         with contextlib.suppress(OSError):
             await writer.wait_closed()
 
     async def _send_ding(self, puppet: Any) -> None:
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(puppet.ding("villagebot"), self.settings.rpc_timeout)
+            async with asyncio.timeout(self.settings.rpc_timeout):
+                await puppet.ding("villagebot")
 
     def _listener(self, event: str) -> Callable[[Any], None]:
         def listen(payload: Any = None) -> None:
@@ -360,7 +362,8 @@ class WechatAdapter:
         if puppet is None:
             return
         try:  # what wechaty does on stop: the Stop call, then the channel closed
-            await asyncio.wait_for(puppet.stop(), min(2.0, self.settings.rpc_timeout))
+            async with asyncio.timeout(min(2.0, self.settings.rpc_timeout)):
+                await puppet.stop()
         except Exception as exc:
             log.debug("stopping the WeChat puppet: %s", _describe(exc))
         finally:
@@ -388,7 +391,8 @@ class WechatAdapter:
             self._unloaded.append(message_id)
             return
         try:
-            incoming = await asyncio.wait_for(self._incoming(bot, message_id), self.settings.rpc_timeout)
+            async with asyncio.timeout(self.settings.rpc_timeout):
+                incoming = await self._incoming(bot, message_id)
         except Exception as exc:
             if self._bot is not bot or not self.online:  # the connection went: try again on the next one
                 self._unloaded.append(message_id)
@@ -504,14 +508,21 @@ class WechatAdapter:
             names = [await self._contact_name(bot, contact) for contact in mentions]
             text = "".join(f"@{name}{MENTION_END}" for name in names if name) + text
         try:
-            sent = await asyncio.wait_for(
-                bot.puppet.message_send_text(conversation_id=conversation, message=text, mention_ids=mentions or None),
-                self.settings.rpc_timeout,
-            )
+            async with asyncio.timeout(self.settings.rpc_timeout):
+                sent = await bot.puppet.message_send_text(
+                    conversation_id=conversation, message=text, mention_ids=mentions or None
+                )
         except GRPCError as exc:
             raise DeliveryError(
                 f"the puppet service refused the message: {exc.status.name} {exc.message or ''}".strip(),
                 permanent=exc.status in PERMANENT_STATUSES,
+            ) from exc
+        except TimeoutError as exc:
+            # The request went out and no answer came: the room may have the message already.
+            raise DeliveryError(
+                "the puppet service did not answer in time; the message may have gone",
+                retry_after=self.settings.reconnect_delay[0],
+                ambiguous=True,
             ) from exc
         except Exception as exc:
             raise DeliveryError(
@@ -522,7 +533,8 @@ class WechatAdapter:
     async def _contact_name(self, bot: Any, contact_id: str) -> str:
         try:
             contact = bot.Contact.load(contact_id)
-            await asyncio.wait_for(contact.ready(), self.settings.rpc_timeout)
+            async with asyncio.timeout(self.settings.rpc_timeout):
+                await contact.ready()
             return str(contact.name or "")
         except Exception as exc:
             log.info("no name for WeChat contact %s (%s); mentioning by id only", contact_id, _describe(exc))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import itertools
 import random
 import statistics
@@ -365,6 +366,35 @@ async def test_pending_messages_for_one_room_go_out_as_one(bot: Bot, standin: Pu
 
     assert standin.texts_to(WUXING) == ["第一条通知\n\n第二条通知\n\n第三条通知"]
     assert standin.texts_to(HONGXING) == ["红星村通知"]
+
+
+async def test_a_send_that_timed_out_but_arrived_is_sent_again_counted_and_logged(
+    database: Database, clock: ManualClock, standin: PuppetStandin, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = dataclasses.replace(FAST, rpc_timeout=0.3)
+    bot = await Bot.start(town(), database, clock, standin, settings)
+    try:
+        standin.answer_late[WUXING] = 1.0  # delivered, but answered after the adapter gave up
+        async with bot.app.database.transaction() as store:
+            row = await store.outbox.enqueue(chat=f"wechat:{WUXING}", text="通知", purpose="notice", at=clock.now())
+        bot.app.wake_senders()
+        sender = bot.app.senders["wechat"]
+        await standin.wait_for(lambda: sender.ambiguous == 1)  # in doubt: to be sent again
+        assert standin.texts_to(WUXING) == ["通知"]
+        clock.advance(dt.timedelta(seconds=settings.reconnect_delay[0] + 1))
+        bot.app.wake_senders()
+        await standin.wait_for(lambda: len(standin.texts_to(WUXING)) == 2)
+        for _ in range(500):  # the sender records the send a moment after the service has it
+            async with bot.app.database.transaction() as store:
+                [sent] = await store.outbox.by_ids([row.id])
+            if sent.status != "sending":
+                break
+            await asyncio.sleep(0.01)
+        assert sent.status == "sent" and sender.ambiguous == 1
+        assert standin.texts_to(WUXING) == ["通知", "通知"]  # twice at most: the price of not losing it
+        assert "may arrive twice" in caplog.text
+    finally:
+        await bot.stop()
 
 
 async def test_wechat_being_down_for_long_tells_the_leaders_on_another_platform(

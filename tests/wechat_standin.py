@@ -77,6 +77,8 @@ class PuppetStandin:
         self.messages: dict[str, pb.MessagePayloadResponse] = {}
         self.calls: list[Call] = []
         self.sent: list[Sent] = []
+        # room or contact → seconds: the next message sent there is delivered, but answered that late
+        self.answer_late: dict[str, float] = {}
         self.authorities: list[str | None] = []
         self.streams_opened = 0
         self.port = 0
@@ -207,7 +209,10 @@ class PuppetStandin:
         async def handle(stream: Stream[Any, Any]) -> None:
             request = await stream.recv_message()
             self.calls.append(Call(name, request, time.monotonic()))
-            await stream.send_message(answer(request))
+            reply = answer(request)
+            if name == "MessageSendText" and request.conversation_id in self.answer_late:
+                await asyncio.sleep(self.answer_late.pop(request.conversation_id))
+            await stream.send_message(reply)
 
         return handle
 
