@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,44 +109,50 @@ async def wait(condition: object, timeout: float) -> None:
         await asyncio.sleep(0.005)
 
 
-async def run_ours(work: list[tuple[int, int, str]], groups: int, folder: Path) -> Rates:
+@contextlib.asynccontextmanager
+async def ours_running(
+    groups: int, folder: Path, *, sending: bool
+) -> AsyncIterator[tuple[TelegramStandIn, TelegramAdapter]]:
+    """The whole villagebot on a fresh SQLite file and stand-in, polling (and, if `sending`, its
+    outbox sender running) until the block ends."""
     database_file = folder / f"bench-{time.monotonic_ns()}.db"
     with TelegramStandIn() as telegram:
         os.environ["TELEGRAM_BASE_URL"] = telegram.base_url
         config = parse_config(town(groups, f"sqlite:///{database_file}"), "bench-town.toml")
         app = await App.start(config, database=Database(f"sqlite:///{database_file}"))
         adapter = TelegramAdapter(app, telegram.token, limits=SendLimits.off())
-        sender = app.add_platform(adapter)
         stop = asyncio.Event()
-        tasks = [asyncio.create_task(adapter.run(stop)), asyncio.create_task(sender.run())]
+        receiving = asyncio.create_task(adapter.run(stop))
+        senders = [asyncio.create_task(app.add_platform(adapter).run())] if sending else []
         try:
             await wait(lambda: telegram.calls("getUpdates"), 30)
-            started = time.monotonic()
-            queue(telegram, work)
-            await wait(telegram.all_confirmed, 600)
-            handled = time.monotonic() - started
-            counted = Confirmations(telegram)
-            await wait(lambda: counted() >= len(work), 600)
-            replied = time.monotonic() - started
+            yield telegram, adapter
         finally:
             stop.set()
-            for task in tasks[1:]:
+            for task in senders:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(receiving, *senders, return_exceptions=True)
             await app.close()
-        if confirmations(telegram) != len(work):
-            raise SystemExit(f"ours: {confirmations(telegram)} confirmations for {len(work)} reports")
-        print(f"villagebot sent {len(telegram.sent)} messages for {len(work)} confirmations")
+
+
+async def run_ours(work: list[tuple[int, int, str]], groups: int, folder: Path) -> Rates:
+    async with ours_running(groups, folder, sending=True) as (telegram, _):
+        started = time.monotonic()
+        queue(telegram, work)
+        await wait(telegram.all_confirmed, 600)
+        handled = time.monotonic() - started
+        counted = Confirmations(telegram)
+        await wait(lambda: counted() >= len(work), 600)
+        replied = time.monotonic() - started
+    if counted() != len(work):
+        raise SystemExit(f"ours: {counted()} confirmations for {len(work)} reports")
+    print(f"villagebot sent {len(telegram.sent)} messages for {len(work)} confirmations")
     return Rates(len(work) / handled, len(work) / replied, replied)
 
 
-def confirmations(telegram: TelegramStandIn) -> int:
-    """Reports confirmed: a merged answer holds several confirmations."""
-    return sum(m.text.count(CONFIRMED) for m in list(telegram.sent))
-
-
 class Confirmations:
-    """Reports confirmed so far, counted as messages arrive (the wait asks every few ms)."""
+    """Reports confirmed so far (a merged answer holds several), counted as messages arrive: the
+    wait asks every few ms."""
 
     def __init__(self, telegram: TelegramStandIn) -> None:
         self.telegram = telegram
@@ -162,29 +170,16 @@ class Confirmations:
 
 async def run_breakdown(work: list[tuple[int, int, str]], groups: int, folder: Path) -> tuple[float, float]:
     """Ours in halves: receiving alone (no sender running), then TelegramAdapter.deliver alone."""
-    database_file = folder / f"bench-{time.monotonic_ns()}.db"
-    with TelegramStandIn() as telegram:
-        os.environ["TELEGRAM_BASE_URL"] = telegram.base_url
-        config = parse_config(town(groups, f"sqlite:///{database_file}"), "bench-town.toml")
-        app = await App.start(config, database=Database(f"sqlite:///{database_file}"))
-        adapter = TelegramAdapter(app, telegram.token, limits=SendLimits.off())
-        stop = asyncio.Event()
-        receiving = asyncio.create_task(adapter.run(stop))
-        try:
-            await wait(lambda: telegram.calls("getUpdates"), 30)
-            started = time.monotonic()
-            queue(telegram, work)
-            await wait(telegram.all_confirmed, 600)
-            received = len(work) / (time.monotonic() - started)
-            started = time.monotonic()
-            for n, (chat, _, _) in enumerate(work):
-                reply = OutgoingMessage(f"telegram:{chat}", "✅ 已收到日报：入户排查120户", reply_to=str(n + 1))
-                await adapter.deliver(reply)
-            delivered = len(work) / (time.monotonic() - started)
-        finally:
-            stop.set()
-            await asyncio.gather(receiving, return_exceptions=True)
-            await app.close()
+    async with ours_running(groups, folder, sending=False) as (telegram, adapter):
+        started = time.monotonic()
+        queue(telegram, work)
+        await wait(telegram.all_confirmed, 600)
+        received = len(work) / (time.monotonic() - started)
+        started = time.monotonic()
+        for n, (chat, _, _) in enumerate(work):
+            reply = OutgoingMessage(f"telegram:{chat}", "✅ 已收到日报：入户排查120户", reply_to=str(n + 1))
+            await adapter.deliver(reply)
+        delivered = len(work) / (time.monotonic() - started)
     return received, delivered
 
 

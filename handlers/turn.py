@@ -34,9 +34,11 @@ class Turn:
         revisions = await self.store.reports.revisions(village, self.day)
         return merge_revisions(village, self.day, revisions, self.town.required)
 
-    async def add_report_revision(self, village: str, fields: dict[str, Any], *, correction: bool) -> DayReport:
-        """Store the figures this message gives; the village's day report with them."""
-        before = await self.report_day(village)
+    async def add_report_revision(
+        self, village: str, fields: dict[str, Any], *, correction: bool, before: DayReport
+    ) -> DayReport:
+        """Store the figures this message gives (`before`: the village's day without them, for the
+        audit trail); the village's day report with them."""
         await self.store.reports.add_revision(
             village=village,
             day=self.day,

@@ -8,6 +8,7 @@ from chat_harness import Chat, FakePlatform
 from sqlalchemy import select
 
 from bot.delivery import DeliveryError, OutboxSender
+from handlers.clock import Clock
 from storage import Database
 from storage.models import OutboxMessage
 
@@ -102,11 +103,17 @@ async def test_replies_waiting_for_one_group_go_as_one_and_not_mixed_into_a_noti
     ]
 
 
-async def test_a_row_whose_sender_died_mid_send_is_sent_again_and_counted(database: Database, chat: Chat) -> None:
-    clock = chat.app.town.clock
+async def held_by_a_dead_sender(database: Database, clock: Clock) -> OutboxMessage:
+    """A notice some sender claimed (and then died, holding its two-minute lease)."""
     async with database.transaction() as store:
         row = await store.outbox.enqueue(chat="console:五星村", text="通知", purpose="notice", at=clock.now())
         assert await store.outbox.claim(row.id, clock.now(), dt.timedelta(seconds=120)) is not None
+    return row
+
+
+async def test_a_row_whose_sender_died_mid_send_is_sent_again_and_counted(database: Database, chat: Chat) -> None:
+    clock = chat.app.town.clock
+    row = await held_by_a_dead_sender(database, clock)
     platform = FakePlatform()
     sender = OutboxSender(database, platform, clock)
     assert await sender.drain() == 0, "another sender holds the lease: not ours to send"
@@ -146,9 +153,7 @@ async def test_a_restarted_sender_takes_over_what_the_dead_one_was_sending_at_on
     import asyncio
 
     clock = chat.app.town.clock
-    async with database.transaction() as store:
-        row = await store.outbox.enqueue(chat="console:五星村", text="通知", purpose="notice", at=clock.now())
-        assert await store.outbox.claim(row.id, clock.now(), dt.timedelta(seconds=120)) is not None
+    await held_by_a_dead_sender(database, clock)
     platform = FakePlatform()
     sender = OutboxSender(database, platform, clock)
     running = asyncio.create_task(sender.run(idle_seconds=0.05))

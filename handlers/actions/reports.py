@@ -33,7 +33,7 @@ async def record_daily_report(turn: Turn, result: ParseResult) -> None:
         return
     before = await turn.report_day(village)
     after = (
-        await turn.add_report_revision(village, result.fields, correction=result.correction)
+        await turn.add_report_revision(village, result.fields, correction=result.correction, before=before)
         if result.fields
         else before
     )

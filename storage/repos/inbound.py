@@ -46,9 +46,11 @@ class InboundMessages:
     def add(self, platform: str, chat: str, message_id: str, sender: str, at: dt.datetime, kind: str) -> None:
         """Record a message found unseen by `unseen`, inserted with the transaction's other rows. A
         copy that another process stored meanwhile breaks the unique key and fails the commit."""
-        row = InboundMessage(platform=platform, chat=chat, message_id=message_id, sender=sender, received_at=at)
-        row.kind = kind
-        self.session.add(row)
+        self.session.add(
+            InboundMessage(
+                platform=platform, chat=chat, message_id=message_id, sender=sender, received_at=at, kind=kind
+            )
+        )
 
     async def set_kind(self, inbound_id: int, kind: str) -> None:
         await self.session.execute(update(InboundMessage).where(InboundMessage.id == inbound_id).values(kind=kind))

@@ -197,9 +197,6 @@ class Outbox:
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def get(self, row_id: int) -> OutboxMessage | None:
-        return await self.session.get(OutboxMessage, row_id)
-
     async def by_ids(self, ids: Sequence[int]) -> list[OutboxMessage]:
         if not ids:
             return []
