@@ -273,6 +273,8 @@ async def test_a_restart_answers_nothing_twice(database: Database, clock: Manual
         standin.say(LEADERS, "wxid_town_office", "通知：下午三点开会"),
     ]
     await settled(standin)
+    # The notice's delivery report follows its sends, not the order of the chat: wait for it too.
+    await standin.wait_for(lambda: any("已送达" in text for text in standin.texts_to(LEADERS)))
     await first.stop()
     answered = [s.text for s in standin.sent]
 
