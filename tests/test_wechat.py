@@ -452,9 +452,11 @@ async def test_one_room_gets_at_most_one_message_per_interval(
 ) -> None:
     settings = WechatSettings(group_interval=0.25, group_gap=(0.0, 0.0))
     running = await Bot.start(town(), database, clock, standin, settings)
-    for _ in range(3):
-        standin.say(WUXING, "wxid_resident", "帮助")  # three replies: replies are never merged
-    await standin.wait_for(lambda: len(standin.texts_to(WUXING)) == 3)
+    # Each question is asked once the previous answer went out, so that nothing is pending to merge
+    # with it: three sends to one room, each due as soon as the room allows.
+    for count in range(1, 4):
+        standin.say(WUXING, "wxid_resident", "帮助")
+        await standin.wait_for(lambda count=count: len(standin.texts_to(WUXING)) == count)
     await running.stop()
     times = [s.at for s in standin.sent]
     assert min(b - a for a, b in itertools.pairwise(times)) >= 0.25 * 0.999
