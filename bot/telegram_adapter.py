@@ -16,7 +16,7 @@ counts as it was sent; figures are changed with 更正, which leaves an audit tr
 Sending goes through `deliver`, called by the outbox sender: within Telegram's limits
 (bot/telegram_limits.py, with `[telegram] per_second` and `per_chat_per_minute`), split at 4096
 characters, mentions as text_mention entities. A 429 becomes DeliveryError(retry_after=...); a
-send that went out and got no answer (a read timeout, a dropped connection) becomes
+send that went out and got no answer (a read timeout, a dropped connection, a gateway's 504) becomes
 DeliveryError(ambiguous=True), since the group may have it, but one that never left (no
 connection) does not; a group upgraded to a supergroup keeps its binding under the new id and
 gets the message there; a group that removed the bot is marked unreachable and the leaders are
@@ -34,6 +34,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from dataclasses import replace
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -152,7 +153,7 @@ class TelegramAdapter:
         self.bot = Bot(
             token,
             base_url=self.base_url,
-            request=HTTPXRequest(
+            request=_SendRequest(
                 connection_pool_size=16, read_timeout=http_timeout, write_timeout=http_timeout,
                 pool_timeout=http_timeout, connect_timeout=min(http_timeout, CONNECT_TIMEOUT),
             ),
@@ -542,14 +543,34 @@ def _reply(reply_to: str | None) -> ReplyParameters | None:
     return ReplyParameters(message_id=int(reply_to), allow_sending_without_reply=True)
 
 
+class _GatewayTimedOut(Exception):
+    """A proxy in front of the Bot API answered 504: it waited for Telegram in vain, and Telegram
+    may have taken the message meanwhile."""
+
+
+class _SendRequest(HTTPXRequest):
+    """HTTPXRequest that tells a gateway's 504 from Telegram's own answers. The library turns every
+    status it does not know into the same NetworkError, and a 504's body (a proxy's HTML page) has
+    no description to tell it by."""
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        code, payload = await super().do_request(*args, **kwargs)
+        if code == HTTPStatus.GATEWAY_TIMEOUT:
+            raise NetworkError("Gateway Timeout (504)") from _GatewayTimedOut()
+        return code, payload
+
+
 def _network_error(exc: NetworkError) -> DeliveryError:
     """A send that got no usable answer, as a DeliveryError that says whether Telegram may have the
     message: `ambiguous` when the request went out and no answer came back (it is sent again, and
-    may arrive twice), not when it never left (no connection, no free connection, not all of it
-    written) nor when Telegram did answer (a 5xx: it says it did not take the message)."""
+    may arrive twice), or when a gateway's 504 says it waited for Telegram in vain; not when it never
+    left (no connection, no free connection, not all of it written) nor when Telegram did answer
+    (another 5xx: it says it did not take the message)."""
     cause = exc.__cause__
     if isinstance(cause, _NEVER_SENT):
         return DeliveryError(f"the request never reached Telegram ({type(cause).__name__}); nothing was sent")
+    if isinstance(cause, _GatewayTimedOut):
+        return DeliveryError("a gateway waited for Telegram in vain (504) after the message was sent", ambiguous=True)
     if isinstance(cause, httpx.HTTPError) or (isinstance(exc, TimedOut) and cause is None):
         what = "did not answer in time" if isinstance(exc, TimedOut) else f"dropped the connection ({exc.message})"
         return DeliveryError(f"Telegram {what} after the message was sent", ambiguous=True)

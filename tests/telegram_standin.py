@@ -14,7 +14,8 @@ update is queued or its timeout passes), sendMessage (recorded with its time of 
 Failures as Telegram gives them: 429 with retry_after, 400 with migrate_to_chat_id, 403 for a
 group that removed the bot; and as the way to Telegram gives them: a message that arrives but
 whose answer comes too late (`answer_late`: the bot's request times out, yet the group has the
-message), a request that is never answered and never delivered (`hang`), 5xx (`fail`).
+message), a request that is never answered and never delivered (`hang`), 5xx (`fail`), a
+proxy's 504 page for a message that arrived (`gateway_timeout`).
 `push_to_webhook` posts a queued update to the webhook that was set, with its secret, as Telegram
 does. Nothing here reaches the internet.
 """
@@ -256,6 +257,11 @@ class TelegramStandIn:
         504 from the gateway, if the bot still waits), and the group gets nothing."""
         self._fail(chat_id, _Failure(504, "Gateway Timeout", times=times, delay=seconds))
 
+    def gateway_timeout(self, chat_id: int, times: int = 1) -> None:
+        """The next `times` sends to the chat arrive, but a proxy in front of the Bot API answers
+        504 with its own HTML page, as nginx does when Telegram is slow to answer it."""
+        self._fail(chat_id, _Failure(504, "", times=times, delivered=True))
+
     def fail(self, chat_id: int, status: int = 502, description: str = "Bad Gateway", times: int = 1) -> None:
         """The next `times` sends to the chat are answered `status` (a 5xx) and not delivered."""
         self._fail(chat_id, _Failure(status, description, times=times))
@@ -481,6 +487,8 @@ class TelegramStandIn:
             result["entities"] = sent.entities
         if failure is not None and failure.delay:
             await asyncio.sleep(failure.delay)  # delivered; the answer is late (or never read)
+        if failure is not None and failure.status != 200:
+            return web.Response(status=failure.status, text=GATEWAY_PAGE, content_type="text/html")
         return _ok(result)
 
     # --- helpers ----------------------------------------------------------------------------------
@@ -553,6 +561,9 @@ async def _params(request: web.Request) -> dict[str, Any]:
 
 def _ok(result: object) -> web.Response:
     return web.json_response({"ok": True, "result": result})
+
+
+GATEWAY_PAGE = "<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway Time-out</h1></center><hr><center>nginx</center></body></html>"
 
 
 def _error(status: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:

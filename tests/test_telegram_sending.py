@@ -151,6 +151,24 @@ async def test_a_send_that_timed_out_but_arrived_is_sent_again_counted_and_logge
     assert len(warnings) == 1 and "did not answer in time" in warnings[0]
 
 
+async def test_a_gateways_504_for_a_message_that_arrived_is_ambiguous_too(
+    database: Database,
+    telegram: TelegramStandIn,
+    clock: WallClock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.delivery")
+    telegram.gateway_timeout(WUXING)  # an nginx page, not Telegram's JSON: only the status says what it is
+    async with running_bot(configured(monkeypatch, telegram), database, telegram, clock) as bot:
+        report = bot.says(WUXING, WUXING_HEAD, FULL_REPORT)
+        await until_all_sent(bot)
+        assert bot.app.senders["telegram"].ambiguous == 1
+    assert len(telegram.replies_to(WUXING, report["message_id"])) == 2
+    warnings = [r.getMessage() for r in caplog.records if "may arrive twice" in r.getMessage()]
+    assert len(warnings) == 1 and "504" in warnings[0]
+
+
 async def test_5xx_answers_and_timeouts_lose_nothing_and_double_only_what_may_have_arrived(
     database: Database, telegram: TelegramStandIn, clock: WallClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -27,7 +27,6 @@ class Vocabulary:
     fields: tuple[FieldSpec, ...]
     field_by_id: dict[str, FieldSpec]
     keyword_field: dict[str, str]  # keyword → field id
-    keyword_re: re.Pattern[str]
     unit_fields: dict[str, frozenset[str]]  # unit word → ids of the fields it belongs to
     unit_re: str  # alternation of every unit word
     value_re: re.Pattern[str]  # a number and, where written, its unit
@@ -63,7 +62,6 @@ class Vocabulary:
             fields=fields,
             field_by_id={f.id: f for f in fields},
             keyword_field=keyword_field,
-            keyword_re=re.compile(alternation(keyword_field)),
             unit_fields={u: frozenset(ids) for u, ids in unit_fields.items()},
             unit_re=unit_re,
             value_re=re.compile(rf"(?P<num>{NUMBER})\s*(?P<unit>{unit_re})?"),
