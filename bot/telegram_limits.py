@@ -107,7 +107,7 @@ class SendLimiter:
         self._sleep = sleep
         self._overall = _overall_window(limits.per_second, limits.jitter)
         self._overall_lock = asyncio.Lock()  # one waiter at a time, so sends go out in order
-        self._groups: dict[int | str, _Window] = {}
+        self._groups: dict[int | str, _Window] = {}  # in the order the groups last sent
         self._held: dict[int | str, float] = {}
 
     async def acquire(self, chat_id: int | str) -> float:
@@ -130,6 +130,7 @@ class SendLimiter:
         group = self._group(chat_id)
         if group is not None:
             group.times.append(at)
+            self._groups[chat_id] = self._groups.pop(chat_id)  # the last to send goes last
         return at
 
     def release(self, chat_id: int | str, at: float) -> None:
@@ -184,6 +185,11 @@ class SendLimiter:
         return max(0.0, wait)
 
     def _forget_quiet_groups(self, now: float) -> None:
-        if len(self._groups) > 1000:
-            for chat_id in [c for c, w in self._groups.items() if w.stale(now)]:
-                del self._groups[chat_id]
+        """Drop the windows of groups that sent nothing within the last minute: they hold nothing
+        a send must wait for. `_groups` is in the order groups last sent, so those are at the
+        front, and this looks at one group more than it drops."""
+        while self._groups:
+            chat_id, window = next(iter(self._groups.items()))
+            if not window.stale(now):
+                return
+            del self._groups[chat_id]

@@ -281,6 +281,22 @@ async def test_a_refused_send_gives_its_place_back() -> None:
         await limits.acquire(group)  # but the group's minute is full now (3 delivered)
 
 
+async def test_a_groups_window_is_forgotten_once_its_minute_has_passed_and_not_before() -> None:
+    limits, fake = limiter(SendLimits(per_second=0, per_group_per_minute=2))
+    first, second, third = -1001000000111, -1001000000112, -1001000000113
+    await limiter_sends(limits, first, 2)
+    fake.now += 30
+    await limiter_sends(limits, second, 1)
+    with pytest.raises(FloodWait):
+        await limits.acquire(first)  # its minute is full: remembered
+    fake.now += 31  # the first group's minute has passed, the second's has not
+    await limits.acquire(third)
+    assert list(limits._groups) == [second, third]
+    await limits.acquire(first)
+    await limits.acquire(first)  # a new minute for it
+    assert list(limits._groups) == [second, third, first]
+
+
 async def test_sends_are_spread_out_and_kept_to_the_rate() -> None:
     limits, fake = limiter(SendLimits(per_second=30))
     start = fake.now
