@@ -251,10 +251,56 @@ def test_a_notice_that_looks_like_a_report_is_a_notice() -> None:
     assert result["kind"] == "notice"
 
 
-def test_a_notice_can_name_villages() -> None:
-    result = parse("通知 五星村、红星村 明天开会", village=None, role="admin")
-    assert result["fields"]["villages"] == ["五星村", "红星村"]
-    assert result["fields"]["body"] == "明天开会"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "通知 五星村、红星村 明天开会",
+        "通知@五星村@红星村：明天开会",
+        "通知@五星村，红星村：明天开会",
+        "通知 @五星村 @红星村 明天开会",
+        "通知 五星村 红星村 明天开会",
+        "/broadcast 五星村,红星村 明天开会",
+        "/broadcast 五星村, 红星村：明天开会",
+        "/broadcast 五星村 红星村 明天开会",
+        "公告 五星村；红星村：明天开会",
+    ],
+)
+def test_a_notice_can_name_villages(text: str) -> None:
+    result = parse(text, village=None, role="admin")
+    assert result["fields"] == {"body": "明天开会", "villages": ["五星村", "红星村"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "unknown"),
+    [
+        ("/broadcast 五星村,石头村 明天停止聚餐", ["石头村"]),
+        ("通知@五星村@石头村：明天停止聚餐", ["石头村"]),
+        ("通知 五星村、石头村、李家社区：明天停止聚餐", ["石头村", "李家社区"]),
+        ("通知 石头村：明天停止聚餐", ["石头村"]),  # one name before a colon: it addresses that village
+        ("/broadcast 石头村 明天停止聚餐", ["石头村"]),  # the command's form is /broadcast 村名 …
+    ],
+)
+def test_a_name_that_is_no_village_is_kept_for_the_refusal_not_sent_everywhere(text: str, unknown: list[str]) -> None:
+    result = parse(text, village=None, role="admin")
+    assert result["fields"]["unknown_villages"] == unknown
+    assert result["fields"]["body"] == "明天停止聚餐"
+
+
+@pytest.mark.parametrize(
+    ("text", "body"),
+    [
+        ("通知 各村、各社区：明天开会", "各村、各社区：明天开会"),  # how a notice addresses everyone
+        ("通知@所有人 明天开会", "明天开会"),  # WeChat's mention of everyone is no village
+        ("通知：五星村：明天开会", "五星村：明天开会"),  # after 通知： it is all body
+        ("通知 石头村 明天开会", "石头村 明天开会"),  # one unknown word after a space: the body's first word
+        ("通知 今晚 8点开会", "今晚 8点开会"),
+        ("/broadcast 出门请佩戴口罩，勤洗手，不串门。", "出门请佩戴口罩，勤洗手，不串门。"),
+        ("通知 五星村、红星村明天开会，请准时参加", "五星村、红星村明天开会，请准时参加"),
+    ],
+)
+def test_a_notice_that_names_no_village_goes_to_all(text: str, body: str) -> None:
+    result = parse(text, village=None, role="admin")
+    assert result["fields"] == {"body": body}
 
 
 @pytest.mark.parametrize(
