@@ -41,7 +41,7 @@ async def report_settled_notices(database: Database, town: Town, outbox_ids: lis
         for notice in (await store.session.scalars(query)).all():
             rows = {r.id: r for r in await store.outbox.by_ids([d.outbox_id for d in notice.deliveries])}
             failures = [
-                (d.village, rows[d.outbox_id].error or "未知原因")
+                (d.village, texts.failure_reason(rows[d.outbox_id].error))
                 for d in notice.deliveries
                 if rows[d.outbox_id].status == "failed"
             ]

@@ -381,6 +381,27 @@ def registry_mismatch(reported: int, registered: int) -> str:
 
 # --- delivery reports and acknowledgements ---------------------------------------------------
 
+#: Why a send failed, as the leaders read it. The stored error is the platform's own words (kept as
+#: they are in the database and the logs, for whoever debugs); the first entry with one of its words
+#: in that error, compared in lower case, gives the reason; anything else is SEND_FAILED.
+FAILURE_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("migrat", "upgraded to a supergroup", "another chat id"), "群已升级/迁移"),
+    (
+        ("kicked", "forbidden", "removed", "not a member", "blocked", "deactivated", "unreachable",
+         "chat not found", "not_found", "permission_denied"),
+        "机器人已被移出该群",
+    ),
+    (("not enough rights", "have no rights"), "机器人在该群没有发言权限"),
+    (("timed out", "timeout", "did not answer", "504"), "发送失败（平台无响应）"),
+)  # fmt: skip
+SEND_FAILED = "发送失败"
+
+
+def failure_reason(error: str | None) -> str:
+    """The Chinese reason for a failed send: a leader reads the group list, not the platform's English."""
+    lowered = (error or "").lower()
+    return next((reason for words, reason in FAILURE_REASONS if any(w in lowered for w in words)), SEND_FAILED)
+
 
 def notice_delivered(notice_id: int, delivered: int, total: int, failures: Sequence[tuple[str, str]]) -> str:
     if not failures:

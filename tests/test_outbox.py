@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from chat_harness import Chat, FakePlatform
 from sqlalchemy import select
 
 from bot.delivery import DeliveryError, OutboxSender
+from handlers import texts
 from handlers.clock import Clock
 from storage import Database
 from storage.models import OutboxMessage
@@ -26,7 +28,48 @@ async def test_the_admin_hears_which_groups_failed_and_why(chat: Chat) -> None:
     replies = await chat.person("leaders", "admin").says(NOTICE)
     assert "已发往 8 个群" in replies[0]  # the reply goes first: replies before bulk
     report = chat.sent_to(LEADERS)[-1]
-    assert "已送达 7/8 个群" in report and "五星村：bot was removed from the group" in report
+    assert "已送达 7/8 个群" in report and "五星村：机器人已被移出该群" in report
+
+
+async def test_the_reasons_are_in_chinese_and_the_raw_errors_stay_in_the_database(chat: Chat) -> None:
+    raw = {
+        "console:五星村": "Telegram: Forbidden: bot was kicked from the supergroup chat",
+        "console:王岘村": "ValueError: invalid literal for int() with base 10: 'x'",
+        "console:红星村": "Telegram did not answer in time after the message was sent",
+        "console:新华村": "console:新华村 keeps moving to another chat id",
+    }
+    for group, error in raw.items():
+        chat.platform.refusing[group] = DeliveryError(error, permanent=True)
+    await chat.person("leaders", "admin").says(NOTICE)
+    report = chat.sent_to(LEADERS)[-1]
+    assert "已送达 4/8 个群" in report
+    for line in (
+        "五星村：机器人已被移出该群",
+        "王岘村：发送失败",
+        "红星村：发送失败（平台无响应）",
+        "新华村：群已升级/迁移",
+    ):
+        assert f"  {line}" in report.splitlines()
+    assert not any(word in report for word in ("Telegram", "Forbidden", "ValueError", "kicked"))
+    async with chat.app.database.session() as session:
+        errors = set((await session.scalars(select(OutboxMessage.error).where(OutboxMessage.status == "failed"))).all())
+    assert errors == set(raw.values())
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        ("the puppet service refused the message: NOT_FOUND room gone", "机器人已被移出该群"),
+        ("the puppet service refused the message: PERMISSION_DENIED", "机器人已被移出该群"),
+        ("Telegram refused the message: Chat not found", "机器人已被移出该群"),
+        ("Telegram refused the message: Not enough rights to send text messages", "机器人在该群没有发言权限"),
+        ("a gateway waited for Telegram in vain (504) after the message was sent", "发送失败（平台无响应）"),
+        ("the request never reached Telegram (ConnectError); nothing was sent", "发送失败"),
+        (None, "发送失败"),
+    ],
+)
+def test_each_stored_error_reads_as_one_chinese_reason(error: str | None, reason: str) -> None:
+    assert texts.failure_reason(error) == reason
 
 
 async def test_acknowledgements_are_silent_and_the_admin_can_ask_who_has_not(chat: Chat) -> None:
