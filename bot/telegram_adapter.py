@@ -428,31 +428,52 @@ class TelegramAdapter:
 
     async def _follow_migration(self, old: str, new: str, me: User | None = None) -> None:
         """A group upgraded to a supergroup: its binding (from chat or from the config) goes with it,
-        and the old id stops counting as one of the village's groups."""
+        and the old id stops counting as one of the village's groups.
+
+        One transaction, and idempotent: Telegram tells both chats and a send can meet the move
+        first, so this runs more than once, and each run finishes what an earlier one (an older
+        version's two transactions, cut by a crash) left undone, rather than seeing the new id
+        bound and stopping while the old id still counts as a live group."""
         directory = self.app.town.directory
         now = self.app.town.clock.now()
         by = person_ref(me.id) if me is not None else f"{self.name}:migration"
         async with self.app.database.transaction() as store:
-            if await store.bindings.get(new) is not None:
-                return  # followed already (Telegram tells both chats, and a send can fail first)
-            target = await directory.chat_target(store, old)
-            if target.kind == "none" or target.name is None:
-                return
-            if target.kind == "leaders" and await store.bindings.get(old) is None:
-                log.warning(
-                    "the leaders' Telegram group %s is now %s: messages are redirected while this runs; "
-                    'write leaders_chat = "%s" in %s', old, new, new, self.app.config.source
+            if await store.bindings.get(new) is None:
+                target = await directory.chat_target(store, old)
+                if target.kind == "none" or target.name is None:
+                    return
+                previous = await store.bindings.get(old)
+                if target.kind == "leaders" and previous is None:
+                    log.warning(
+                        "the leaders' Telegram group %s is now %s: messages are redirected while this runs; "
+                        'write leaders_chat = "%s" in %s', old, new, new, self.app.config.source
+                    )
+                    self._moved[old] = new
+                    return
+                if previous is not None and not self._in_config(old):
+                    await store.bindings.move(old, new)
+                    return  # nothing names the old id any more
+                # Bound anew, keeping who bound it: a moved row could not be bound again under the
+                # old id in the same session (its identity stays the old id's).
+                await store.bindings.bind(
+                    new, target.kind, target.name,
+                    previous.bound_by if previous else by, previous.bound_at if previous else now,
                 )
-                self._moved[old] = new
+            if not self._in_config(old):
                 return
-            if await store.bindings.get(old) is not None:
-                await store.bindings.move(old, new)
-            else:
-                await store.bindings.bind(new, target.kind, target.name, by, now)
-        async with self.app.database.transaction() as store:
-            if (await directory.chat_target(store, old)).kind != "none":  # the config still names it
+            if await store.bindings.get(old) is None:  # the config's chat: a binding to mark
+                target = await directory.chat_target(store, old)
+                if target.kind == "none" or target.name is None:
+                    return
                 await store.bindings.bind(old, target.kind, target.name, by, now)
-                await store.bindings.mark_unreachable(old)
+            await store.bindings.mark_unreachable(old)
+
+    def _in_config(self, chat: str) -> bool:
+        """The town's config names `chat` as a village's, a checkpoint's or the leaders' group."""
+        config = self.app.config
+        return chat == config.town.leaders_chat or any(
+            chat in place.chats for place in (*config.villages, *config.checkpoints)
+        )
 
     async def _unreachable(self, chat: str, me: User) -> None:
         """The bot was removed from (or blocked in) `chat`: stop sending there and tell the leaders once."""

@@ -324,6 +324,40 @@ async def test_a_group_upgrade_announced_by_telegram_moves_the_binding_before_an
     assert bot.telegram.refused == [] and len(bot.telegram.sent_to(NEW_WUXING)) == 1
 
 
+@pytest.mark.filterwarnings("error")  # SQLAlchemy's warning of one row under two identities
+async def test_a_group_bound_in_chat_and_in_the_config_keeps_who_bound_it_when_upgraded(bot: Running) -> None:
+    bind = bot.says(WUXING, ADMIN, "/bind 五星村")
+    assert len(await bot.replies(bind)) == 1
+    bot.telegram.migrate(WUXING, NEW_WUXING, announce=True)
+    await bot.settle()
+    async with bot.app.database.transaction() as store:
+        moved = await store.bindings.get(f"telegram:{NEW_WUXING}")
+        assert moved is not None and (moved.target, moved.bound_by) == ("五星村", f"telegram:{ADMIN}")
+        left = await store.bindings.get(f"telegram:{WUXING}")
+        assert left is not None and not left.reachable
+        assert (await bot.app.town.directory.village_chats(store))["五星村"] == [f"telegram:{NEW_WUXING}"]
+
+
+async def test_a_migration_cut_short_after_the_new_id_was_bound_is_completed_when_telegram_tells_again(
+    bot: Running,
+) -> None:
+    # What a process that died half-way through following the upgrade left: the new id bound to
+    # the village, the old id (named in the config) still one of its live groups.
+    async with bot.app.database.transaction() as store:
+        await store.bindings.bind(f"telegram:{NEW_WUXING}", "village", "五星村", "telegram:migration", bot.clock.now())
+        assert (await bot.app.town.directory.village_chats(store))["五星村"] == [
+            f"telegram:{WUXING}", f"telegram:{NEW_WUXING}"
+        ]
+    bot.telegram.migrate(WUXING, NEW_WUXING, announce=True)  # Telegram's service messages, after the restart
+    await bot.settle()
+    async with bot.app.database.transaction() as store:
+        assert (await bot.app.town.directory.village_chats(store))["五星村"] == [f"telegram:{NEW_WUXING}"]
+    bot.says(LEADERS, ADMIN, "通知：今晚8点各村开会。")
+    await bot.settle()
+    assert bot.telegram.sent_to(NEW_WUXING) == ["📢【王岘镇通知】\n今晚8点各村开会。"]  # once, not once per id
+    assert bot.telegram.refused == []
+
+
 async def test_a_group_that_removed_the_bot_is_reported_to_the_leaders_once(bot: Running) -> None:
     bot.telegram.remove_bot(HONGXING)
     bot.says(LEADERS, ADMIN, "通知：今晚8点各村开会。")
