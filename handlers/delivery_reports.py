@@ -10,7 +10,7 @@ import re
 
 from sqlalchemy import func, select, update
 
-from storage import Database
+from storage import Database, Store
 from storage.models import Notice, NoticeAcknowledgement, NoticeDelivery, OutboxMessage
 from storage.repos.outbox import PRIORITY_REPLY
 
@@ -39,27 +39,32 @@ async def report_settled_notices(database: Database, town: Town, outbox_ids: lis
             Notice.id.in_(touched), Notice.id.not_in(still_open), Notice.receipt_sent_at.is_(None)
         )
         for notice in (await store.session.scalars(query)).all():
-            rows = {r.id: r for r in await store.outbox.by_ids([d.outbox_id for d in notice.deliveries])}
-            failures = [
-                (d.village, texts.failure_reason(rows[d.outbox_id].error))
-                for d in notice.deliveries
-                if rows[d.outbox_id].status == "failed"
-            ]
-            delivered = len(notice.deliveries) - len(failures)
-            text = texts.notice_delivered(notice.id, delivered, len(notice.deliveries), failures)
-            now = town.clock.now()
-            # Compare-and-set: two sends settling at once (concurrent senders) must not both report.
-            claimed = await store.session.execute(
-                update(Notice)
-                .where(Notice.id == notice.id, Notice.receipt_sent_at.is_(None))
-                .values(receipt_sent_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(claimed, "rowcount", 0) != 1:
-                continue
-            targets = [notice.chat] if notice.chat else await town.directory.leaders_chats(store)
-            for chat in targets:
-                await store.outbox.enqueue(chat=chat, text=text, purpose="receipt", at=now, priority=PRIORITY_REPLY)
+            await report_notice(store, town, notice)
+
+
+async def report_notice(store: Store, town: Town, notice: Notice) -> None:
+    """Tell the notice's sender how it went (all its sends settled), once: compare-and-set, since
+    two sends settling at once (concurrent senders) must not both report."""
+    rows = {r.id: r for r in await store.outbox.by_ids([d.outbox_id for d in notice.deliveries])}
+    failures = [
+        (d.village, texts.failure_reason(rows[d.outbox_id].error))
+        for d in notice.deliveries
+        if rows[d.outbox_id].status == "failed"
+    ]
+    delivered = len(notice.deliveries) - len(failures)
+    text = texts.notice_delivered(notice.id, delivered, len(notice.deliveries), failures)
+    now = town.clock.now()
+    claimed = await store.session.execute(
+        update(Notice)
+        .where(Notice.id == notice.id, Notice.receipt_sent_at.is_(None))
+        .values(receipt_sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return
+    targets = [notice.chat] if notice.chat else await town.directory.leaders_chats(store)
+    for chat in targets:
+        await store.outbox.enqueue(chat=chat, text=text, purpose="receipt", at=now, priority=PRIORITY_REPLY)
 
 
 def is_acknowledgement(text: str) -> bool:

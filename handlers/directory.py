@@ -96,6 +96,19 @@ class Directory:
                 chats[binding.target].append(binding.chat)
         return chats
 
+    async def unreachable_village_chats(self, store: Store) -> dict[str, list[str]]:
+        """Each village's groups the bot was removed from (marked unreachable when a send was
+        refused): nothing goes there any more, but a notice must say so rather than leave them out."""
+        query = (
+            select(ChatBinding.target, ChatBinding.chat)
+            .where(ChatBinding.target_kind == "village", ChatBinding.reachable.is_(False))
+            .order_by(ChatBinding.chat)
+        )
+        chats: dict[str, list[str]] = {}
+        for village, chat in (await store.session.execute(query)).all():
+            chats.setdefault(village, []).append(chat)
+        return chats
+
     async def leaders_chats(self, store: Store) -> list[str]:
         chats = [self.config.town.leaders_chat] if self.config.town.leaders_chat else []
         query = select(ChatBinding.chat).where(ChatBinding.target_kind == "leaders", ChatBinding.reachable.is_(True))

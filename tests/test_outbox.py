@@ -72,6 +72,28 @@ def test_each_stored_error_reads_as_one_chinese_reason(error: str | None, reason
     assert texts.failure_reason(error) == reason
 
 
+async def test_a_village_whose_group_removed_the_bot_counts_as_failed_without_a_send(chat: Chat) -> None:
+    async with chat.app.database.transaction() as store:
+        await store.bindings.bind("console:五星村", "village", "五星村", "console:bot", chat.app.town.clock.now())
+        assert await store.bindings.mark_unreachable("console:五星村")
+    replies = await chat.person("leaders", "admin").says(NOTICE)
+    assert "已发往 7 个群" in replies[0]
+    assert chat.sent_to("console:五星村") == []
+    report = chat.sent_to(LEADERS)[-1]
+    assert "已送达 7/8 个群" in report and "  五星村：机器人已被移出该群" in report.splitlines()
+    [notice] = await _report_notices(chat)
+    assert (notice["groups"], notice["delivered"], notice["failed"], notice["pending"]) == (8, 7, 1, 0)
+
+
+async def test_a_notice_only_to_an_unreachable_village_is_reported_failed_at_once(chat: Chat) -> None:
+    async with chat.app.database.transaction() as store:
+        await store.bindings.bind("console:五星村", "village", "五星村", "console:bot", chat.app.town.clock.now())
+        await store.bindings.mark_unreachable("console:五星村")
+    await chat.person("leaders", "admin").says("通知@五星村：下午三点开会")
+    assert chat.sent_to("console:五星村") == []
+    assert chat.sent_to(LEADERS)[-1] == "⚠️ 通知 #1 已送达 0/1 个群，以下群未送达：\n  五星村：机器人已被移出该群"
+
+
 async def test_acknowledgements_are_silent_and_the_admin_can_ask_who_has_not(chat: Chat) -> None:
     admin = chat.person("leaders", "admin")
     await admin.says(NOTICE)

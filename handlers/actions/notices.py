@@ -6,21 +6,29 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import update
+
 from storage import Store
+from storage.models import OutboxMessage
 from storage.repos.outbox import PRIORITY_BULK
 
 from .. import texts
 from ..commands import Command
+from ..delivery_reports import report_notice
 from ..parsing import ParseResult
 from ..permissions import Action, allowed
 from ..town import Town
 from ..turn import Turn
 
+# The error stored for a group the bot was removed from, where a notice is not even tried; the
+# delivery report reads it as 机器人已被移出该群 (texts.FAILURE_REASONS).
+NOT_SENT_UNREACHABLE = "not sent: the bot was removed from this group (marked unreachable)"
+
 
 @dataclass(frozen=True)
 class QueuedNotice:
     notice_id: int
-    groups: int
+    groups: int  # the groups it is sent to (not those the bot was removed from)
     villages: list[str]  # the villages that had a group to send to
 
 
@@ -35,11 +43,22 @@ async def queue_notice(
     reply_chat: str | None = None,
 ) -> QueuedNotice | None:
     """Write the notice and one outbox row per village group, in the caller's transaction.
-    None when no named village has a group."""
-    chats = await town.directory.village_chats(store)
-    targets = [(village, chat) for village in villages for chat in chats.get(village, [])]
+    None when no named village has a group.
+
+    A village the bot can no longer reach at all (its groups removed the bot) is not left out
+    unseen: each of its groups gets a row that has failed already, never sent, so the delivery
+    report counts it (7/8, and why). When nothing is left to send, that report is written now,
+    since no send will settle to trigger it."""
+    directory = town.directory
+    chats = await directory.village_chats(store)
+    removed = await directory.unreachable_village_chats(store)
+    targets: list[tuple[str, str, bool]] = []  # (village, chat, reachable)
+    for village in villages:
+        live = [(village, chat, True) for chat in chats.get(village, [])]
+        targets += live or [(village, chat, False) for chat in removed.get(village, [])]
     if not targets:
         return None
+    sending = sum(reachable for _, _, reachable in targets)
     notice = await store.notices.create(
         day=town.day_of(at), body=body, by=by, at=at, villages=list(villages), chat=reply_chat
     )
@@ -48,15 +67,25 @@ async def queue_notice(
         action="notice",
         subject=f"notice #{notice.id}",
         at=at,
-        after={"body": body, "villages": list(villages), "groups": len(targets)},
+        after={"body": body, "villages": list(villages), "groups": sending, "unreachable": len(targets) - sending},
     )
     text = texts.notice_text(town.name, body)
     now = town.clock.now()  # due now by our clock, whatever the sender's phone said the time was
     row_ids = await store.outbox.enqueue_many(
-        [chat for _, chat in targets], text=text, purpose="notice", at=now, priority=PRIORITY_BULK
+        [chat for _, chat, _ in targets], text=text, purpose="notice", at=now, priority=PRIORITY_BULK
     )
-    await store.notices.add_deliveries(notice, [(v, c, i) for (v, c), i in zip(targets, row_ids, strict=True)])
-    return QueuedNotice(notice.id, len(targets), [v for v in villages if chats.get(v)])
+    gone = [row_id for (_, _, reachable), row_id in zip(targets, row_ids, strict=True) if not reachable]
+    if gone:
+        await store.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(gone))
+            .values(status="failed", error=NOT_SENT_UNREACHABLE)
+            .execution_options(synchronize_session=False)
+        )
+    await store.notices.add_deliveries(notice, [(v, c, i) for (v, c, _), i in zip(targets, row_ids, strict=True)])
+    if not sending:
+        await report_notice(store, town, notice)
+    return QueuedNotice(notice.id, sending, [v for v in villages if chats.get(v)])
 
 
 async def broadcast_notice(turn: Turn, result: ParseResult) -> None:
@@ -82,7 +111,8 @@ async def broadcast_notice(turn: Turn, result: ParseResult) -> None:
     if queued is None:
         await turn.reply(texts.notice_no_groups())
         return
-    await turn.reply(texts.notice_queued(queued.notice_id, queued.groups, queued.villages))
+    if queued.groups:  # else the delivery report (0/N, and why) is the answer, written already
+        await turn.reply(texts.notice_queued(queued.notice_id, queued.groups, queued.villages))
 
 
 async def send_receipts(turn: Turn, command: Command) -> None:
