@@ -94,6 +94,19 @@ async def test_a_notice_only_to_an_unreachable_village_is_reported_failed_at_onc
     assert chat.sent_to(LEADERS)[-1] == "⚠️ 通知 #1 已送达 0/1 个群，以下群未送达：\n  五星村：机器人已被移出该群"
 
 
+async def test_a_group_left_behind_by_a_village_that_has_another_is_not_a_failure(chat: Chat) -> None:
+    """A Telegram group upgraded to a supergroup leaves its old id marked unreachable, and the
+    village is reached through the new one: the notice went to the village, nothing failed."""
+    async with chat.app.database.transaction() as store:
+        now = chat.app.town.clock.now()
+        await store.bindings.bind("console:五星村", "village", "五星村", "console:bot", now)
+        await store.bindings.mark_unreachable("console:五星村")
+        await store.bindings.bind("console:五星村新群", "village", "五星村", "console:bot", now)
+    await chat.person("leaders", "admin").says(NOTICE)
+    assert len(chat.sent_to("console:五星村新群")) == 1 and chat.sent_to("console:五星村") == []
+    assert chat.sent_to(LEADERS)[-1] == "📬 通知 #1 已送达 8/8 个群。"
+
+
 async def test_acknowledgements_are_silent_and_the_admin_can_ask_who_has_not(chat: Chat) -> None:
     admin = chat.person("leaders", "admin")
     await admin.says(NOTICE)
