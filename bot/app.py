@@ -27,6 +27,10 @@ from .platforms import PlatformError, build_adapters
 
 log = logging.getLogger("villagebot")
 
+#: Seconds a stopping bot lets each sender finish the sends under way and record them, so that a
+#: restart does not send them again; well inside the 10 s a service manager waits after SIGTERM.
+SENDER_GRACE = 5.0
+
 
 @dataclass
 class App:
@@ -138,7 +142,8 @@ async def _run_platforms(app: App, adapters: list[PlatformAdapter]) -> int:
     stop = _stop_on_signals()
     log.info("villagebot for %s started on %s", config.town.name, ", ".join(a.name for a in adapters))
     tasks = [asyncio.create_task(a.run(stop), name=f"receive-{a.name}") for a in adapters]
-    tasks += [asyncio.create_task(s.run(), name=f"send-{n}") for n, s in app.senders.items()]
+    sending = [asyncio.create_task(s.run(), name=f"send-{n}") for n, s in app.senders.items()]
+    tasks += sending
     tasks.append(asyncio.create_task(keep_the_clock(app.town, app.database, app.wake_senders, stop), name="clock"))
     stopper = asyncio.create_task(stop.wait())
     try:
@@ -150,6 +155,9 @@ async def _run_platforms(app: App, adapters: list[PlatformAdapter]) -> int:
         return 0
     finally:
         stop.set()
+        for sender in app.senders.values():
+            sender.stop()
+        await asyncio.wait(sending, timeout=SENDER_GRACE)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

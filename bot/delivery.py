@@ -112,15 +112,24 @@ class OutboxSender:
         self.wake = asyncio.Event()
         self.ambiguous = 0  # sends that may have arrived twice: counted, logged, reported
         self._draining = asyncio.Lock()  # one drain at a time in this process
+        self._stopping = False
 
     async def drain(self, limit: int = WINDOW) -> int:
         """Send every due message of this platform; the number of rows delivered."""
         async with self._draining:
             return await self._drain(limit)
 
+    def stop(self) -> None:
+        """Start no more sends: the round under way finishes and is recorded, then `run` returns.
+        Cancelling the sender instead would leave that round's sends unrecorded, to be sent again
+        (as possibly doubled) at the next start."""
+        self._stopping = True
+        self.wake.set()
+
     async def _drain(self, limit: int) -> int:
         delivered = 0
-        while True:
+        while not self._stopping:
+            self.wake.clear()  # what is queued from here on is in the rows read next, or wakes us
             async with self.database.transaction() as store:
                 rows = await store.outbox.due(self.clock.now(), self.platform.name, limit=limit)
             if not rows:
@@ -129,17 +138,20 @@ class OutboxSender:
             delivered += sent
             if not sent:
                 return delivered
+        return delivered
 
     async def _send_all(self, batches: list[list[OutboxMessage]]) -> int:
         """Send in rounds: each round's rows are claimed in one commit and their outcomes recorded
         in one, so a send costs a fraction of a commit, and a process that dies leaves at most one
-        round's rows in doubt."""
+        round's rows in doubt. After a round, anything queued meanwhile (an alert, a reply) sends
+        the sender back for the due rows, most urgent first, so that it does not wait behind the
+        rest of a broadcast read before it was written."""
         sent = 0
         size = 1 if self.paced else self.concurrency * ROUND
         for start in range(0, len(batches), size):
             sent += await self._round(batches[start : start + size])
-            if self.paced and sent:
-                break  # look again for due rows: a reply must not wait behind a broadcast
+            if self._stopping or (sent and (self.paced or self.wake.is_set())):
+                break
         return sent
 
     def _batches(self, rows: list[OutboxMessage]) -> list[list[OutboxMessage]]:
@@ -169,17 +181,40 @@ class OutboxSender:
             by_chat.setdefault(batch[0].chat, []).append(batch)
         # Different groups at once; one group's messages in order, and none after one that failed.
         gate = asyncio.Semaphore(self.concurrency)
+        outcomes: list[Outcome] = []
+        started: set[int] = set()  # rows whose send began: the platform may have them
 
-        async def one_chat(chat_batches: list[list[OutboxMessage]]) -> list[Outcome]:
+        async def one_chat(chat_batches: list[list[OutboxMessage]]) -> None:
             async with gate:
-                return await self._send_in_order(chat_batches)
+                await self._send_in_order(chat_batches, outcomes, started)
 
-        per_chat = await asyncio.gather(*(one_chat(chat_batches) for chat_batches in by_chat.values()))
-        outcomes = [outcome for chat_outcomes in per_chat for outcome in chat_outcomes]
+        try:
+            await asyncio.gather(*(one_chat(chat_batches) for chat_batches in by_chat.values()))
+        except asyncio.CancelledError:
+            # Cancelled mid-round (the process is stopping): what went out is recorded and what
+            # never started is given back. A send cut off on its way stays "sending", to be sent
+            # again as ambiguous at the next start: the platform may have it.
+            await self._record(outcomes + self._untried(claimed, outcomes, started), report=False)
+            raise
+        await self._record(outcomes + self._untried(claimed, outcomes, started))
+        return sum(1 for o in outcomes if o.status == "sent")
+
+    def _untried(self, batches: list[list[OutboxMessage]], outcomes: list[Outcome], started: set[int]) -> list[Outcome]:
+        """Claimed rows whose send never began (the sender was stopped first): free again, untried."""
+        settled = {o.row.id for o in outcomes}
+        now = self.clock.now()
+        return [
+            Outcome(row, "pending", row.attempts, next_attempt_at=now)
+            for batch in batches
+            for row in batch
+            if row.id not in settled and row.id not in started
+        ]
+
+    async def _record(self, outcomes: list[Outcome], *, report: bool = True) -> None:
         async with self.database.transaction() as store:
             await store.outbox.settle(outcomes)
-        await self._settle([o.row for o in outcomes if o.status in ("sent", "failed")])
-        return sum(1 for o in outcomes if o.status == "sent")
+        if report:
+            await self._settle([o.row for o in outcomes if o.status in ("sent", "failed")])
 
     async def _claim(self, batches: list[list[OutboxMessage]]) -> list[list[OutboxMessage]]:
         """The batches with the rows this sender now holds; a row someone else took is dropped."""
@@ -198,9 +233,15 @@ class OutboxSender:
         claimed = [[mine[r.id] for r in batch if r.id in mine] for batch in batches]
         return [batch for batch in claimed if batch]
 
-    async def _send_in_order(self, batches: list[list[OutboxMessage]]) -> list[Outcome]:
-        outcomes: list[Outcome] = []
+    async def _send_in_order(
+        self, batches: list[list[OutboxMessage]], outcomes: list[Outcome], started: set[int]
+    ) -> None:
+        """One group's batches, in order, each outcome added to `outcomes` as soon as it is known
+        (so that a round cut short still records it)."""
         for index, batch in enumerate(batches):
+            if self._stopping:
+                return
+            started.update(row.id for row in batch)
             result = await self._send(batch)
             outcomes += result
             waiting = [o for o in result if o.status == "pending"]
@@ -213,8 +254,7 @@ class OutboxSender:
                     for later in batches[index + 1 :]
                     for row in later
                 ]
-                break
-        return outcomes
+                return
 
     async def _send(self, rows: list[OutboxMessage]) -> list[Outcome]:
         message = outgoing(rows[0])
@@ -236,8 +276,14 @@ class OutboxSender:
             return self._failed(rows, DeliveryError(f"{type(exc).__name__}: {exc}"))
         now = self.clock.now()
         return [
-            Outcome(row, "sent", row.attempts + 1, sent_at=now, platform_message_id=message_id,
-                    merged_into=rows[0].id if index else None)
+            Outcome(
+                row,
+                "sent",
+                row.attempts + 1,
+                sent_at=now,
+                platform_message_id=message_id,
+                merged_into=rows[0].id if index else None,
+            )
             for index, row in enumerate(rows)
         ]
 
@@ -283,11 +329,13 @@ class OutboxSender:
                 stranded,
                 self.platform.name,
             )
-        while True:
+        while not self._stopping:
             try:
                 await self.drain()
             except Exception:
                 log.exception("outbox drain failed; will try again")
+            if self._stopping:
+                return
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
             # comes as the event is set, and the sender would then never stop.
             with contextlib.suppress(TimeoutError):

@@ -3,16 +3,18 @@ commit: each still counts exactly as if it had come alone, and one bad message c
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.delivery import DeliveryError, OutboxSender
 from handlers import texts
-from handlers.messages import IncomingMessage
+from handlers.messages import IncomingMessage, OutgoingMessage
 from storage.models import InboundMessage, OutboxMessage, ReportRevision
-from tests.chat_harness import Chat
+from tests.chat_harness import Chat, FakePlatform
 
 FULL = "日报 入户排查120户，返乡3人，居家观察12人，发热0人，消毒2次"
 WUXING, WANGXIAN = "console:五星村", "console:王岘村"
@@ -123,3 +125,84 @@ async def test_a_round_skips_rows_another_sender_holds_and_keeps_a_groups_order(
     assert await sender.drain() == 2
     assert chat.sent_to(WUXING) == ["一", "二"]
     assert await count(chat, OutboxMessage, OutboxMessage.status == "sent") == 3
+
+
+class SlowPlatform(FakePlatform):
+    """Delivers like FakePlatform, but each send first waits at `gate` (once `hold_from` sends
+    have gone), and `on_send` runs after each send: the test's hands inside a round."""
+
+    def __init__(self, hold_from: int | None = None) -> None:
+        super().__init__()
+        self.hold_from = hold_from
+        self.gate = asyncio.Event()
+        self.waiting = asyncio.Event()
+        self.on_send: Callable[[int], Awaitable[None]] | None = None
+
+    async def deliver(self, message: OutgoingMessage) -> str | None:
+        if self.hold_from is not None and len(self.sent) >= self.hold_from:
+            self.waiting.set()
+            await self.gate.wait()
+        message_id = await super().deliver(message)
+        if self.on_send is not None:
+            await self.on_send(len(self.sent))
+        return message_id
+
+
+async def queue_bulk(chat: Chat, groups: int) -> list[int]:
+    now = chat.app.town.clock.now()
+    async with chat.app.database.transaction() as store:
+        ids = await store.outbox.enqueue_many(
+            chats=[f"console:群{n}" for n in range(groups)], text="通知", purpose="notice", at=now, priority=10
+        )
+    return list(ids)
+
+
+async def statuses(chat: Chat, ids: list[int]) -> list[tuple[str, int]]:
+    async with chat.app.database.transaction() as store:
+        return [(row.status, row.attempts) for row in await store.outbox.by_ids(ids)]
+
+
+async def test_an_alert_queued_during_a_broadcast_goes_after_the_round_under_way(chat: Chat) -> None:
+    await queue_bulk(chat, 40)
+    platform = SlowPlatform()
+    sender = OutboxSender(chat.app.database, platform, chat.app.town.clock)
+    sender.concurrency = 2  # rounds of 8
+
+    async def alert_after_the_third(sent: int) -> None:
+        if sent == 3:
+            async with chat.app.database.transaction() as store:
+                now = chat.app.town.clock.now()
+                await store.outbox.enqueue(chat="console:leaders", text="发热", purpose="alert", at=now, priority=0)
+            sender.wake.set()  # as App.receive does once a handler has queued something
+
+    platform.on_send = alert_after_the_third
+    assert await sender.drain() == 41
+    assert [m.text for m in platform.sent].index("发热") == 8  # first in the second round, not 41st
+
+
+async def test_a_stopped_sender_finishes_and_records_its_round_and_gives_back_the_rest(chat: Chat) -> None:
+    ids = await queue_bulk(chat, 6)
+    platform = SlowPlatform(hold_from=2)
+    sender = OutboxSender(chat.app.database, platform, chat.app.town.clock)
+    running = asyncio.create_task(sender.run())
+    await asyncio.wait_for(platform.waiting.wait(), 10)  # the third send is under way
+    sender.stop()
+    platform.gate.set()
+    await asyncio.wait_for(running, 10)  # run returns on its own
+    assert await statuses(chat, ids) == [("sent", 1)] * 3 + [("pending", 0)] * 3  # nothing left in doubt
+
+
+async def test_a_sender_cancelled_mid_round_records_what_went_and_leaves_only_the_send_under_way(
+    chat: Chat,
+) -> None:
+    ids = await queue_bulk(chat, 6)
+    platform = SlowPlatform(hold_from=2)
+    sender = OutboxSender(chat.app.database, platform, chat.app.town.clock)
+    running = asyncio.create_task(sender.run())
+    await asyncio.wait_for(platform.waiting.wait(), 10)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    # Two went out and are recorded; the third was on its way (the platform may have it: it will be
+    # sent again, counted as ambiguous); the other three never started and are free, untried.
+    assert await statuses(chat, ids) == [("sent", 1)] * 2 + [("sending", 0)] + [("pending", 0)] * 3
