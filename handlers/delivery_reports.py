@@ -7,6 +7,7 @@ list of groups that failed and why, once every group's send has settled.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from sqlalchemy import func, select, update
 
@@ -19,9 +20,8 @@ from .parsing import normalize
 from .town import Town
 from .turn import Turn
 
-ACKNOWLEDGEMENT = re.compile(
-    r"^(?:收到|已收到|收到了|已阅|已读|好的|好|知道了|明白|明白了|遵照执行|坚决执行)(?:[,!.~。 ]|$)"
-)
+_MENTION = re.compile(r"@\S+")  # @镇防控办 收到: whom it answers, not what it says
+_NOT_WORDS = re.compile(r"[\W_]+")  # punctuation, blanks, emoji
 
 
 async def report_settled_notices(database: Database, town: Town, outbox_ids: list[int]) -> None:
@@ -67,25 +67,54 @@ async def report_notice(store: Store, town: Town, notice: Notice) -> None:
         await store.outbox.enqueue(chat=chat, text=text, purpose="receipt", at=now, priority=PRIORITY_REPLY)
 
 
-def is_acknowledgement(text: str) -> bool:
-    return len(text) <= 30 and ACKNOWLEDGEMENT.match(normalize(text)) is not None
+def is_doubtful(text: str) -> bool:
+    """A question or an objection (texts.DOUBT_WORDS): whoever wrote it has not acknowledged."""
+    plain = normalize(text).lower()
+    return any(word in plain for word in texts.DOUBT_WORDS)
+
+
+def is_acknowledgement(text: str, names: Sequence[str] = ()) -> bool:
+    """收到, 好的，谢谢, 五星村收到: the acknowledgement words with at most courtesy, punctuation and
+    the group's own names (`names`) around them, short. Read word by word, longest first, so that
+    any other word (a question, a but, a sentence about masks) makes it chat, not a receipt."""
+    if is_doubtful(text):
+        return False
+    words = _NOT_WORDS.sub("", _MENTION.sub("", normalize(text).lower()))
+    if not words or len(words) > texts.ACKNOWLEDGEMENT_LENGTH:
+        return False
+    known = sorted({*texts.ACKNOWLEDGEMENT_WORDS, *texts.COURTESY_WORDS, *names}, key=len, reverse=True)
+    acknowledged, at = False, 0
+    while at < len(words):
+        word = next((w for w in known if words.startswith(w, at)), None)
+        if word is None:
+            return False
+        acknowledged = acknowledged or word in texts.ACKNOWLEDGEMENT_WORDS
+        at += len(word)
+    return acknowledged
 
 
 async def record_acknowledgement(turn: Turn) -> bool:
-    """收到 in a village group (or a reply to a notice there): that person has read the latest notice."""
+    """收到 in a village group (or a reply to a notice there): that person has read the latest
+    notice the group received. Only one that reached the group counts (its send is 'sent'), the
+    latest by when it arrived: a notice that failed there, or still waits for a retry, was not read."""
     village = turn.target.village if turn.target.kind == "village" else None
     if village is None:
         return False
     store, chat = turn.store, turn.message.chat
-    query = select(NoticeDelivery.notice_id).where(NoticeDelivery.chat == chat)
+    query = (
+        select(NoticeDelivery.notice_id)
+        .join(OutboxMessage, OutboxMessage.id == NoticeDelivery.outbox_id)
+        .where(NoticeDelivery.chat == chat, OutboxMessage.status == "sent")
+    )
     replied = turn.message.reply_to_message_id
     if replied is not None:
-        query = query.join(OutboxMessage, OutboxMessage.id == NoticeDelivery.outbox_id).where(
-            OutboxMessage.platform_message_id == replied
-        )
-    elif not is_acknowledgement(turn.message.text):
+        if is_doubtful(turn.message.text):
+            return False
+        query = query.where(OutboxMessage.platform_message_id == replied)
+    elif not is_acknowledgement(turn.message.text, _names(turn.town, village)):
         return False
-    notice_id = (await store.session.execute(query.order_by(NoticeDelivery.notice_id.desc()).limit(1))).scalar()
+    latest = query.order_by(OutboxMessage.sent_at.desc(), NoticeDelivery.notice_id.desc()).limit(1)
+    notice_id = (await store.session.execute(latest)).scalar()
     if notice_id is None:
         return False
     exists = await store.session.execute(
@@ -99,3 +128,9 @@ async def record_acknowledgement(turn: Turn) -> bool:
         )
         await store.session.flush()
     return True
+
+
+def _names(town: Town, village: str) -> list[str]:
+    """The village's name and aliases, as people put them before their 收到 (五星村收到)."""
+    spec = town.config.village(village)
+    return [village, *(spec.aliases if spec else ())]

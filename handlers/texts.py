@@ -397,6 +397,24 @@ FAILURE_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
 SEND_FAILED = "发送失败"
 
 
+#: What people in a village group answer to a notice once they have read it. A message counts as
+#: an acknowledgement when, punctuation, emoji, @mentions and the group's own village name aside, it
+#: is nothing but these words and COURTESY_WORDS, with at least one of these (收到！, 好的，谢谢,
+#: 收到收到, 五星村收到), and no longer than ACKNOWLEDGEMENT_LENGTH characters.
+ACKNOWLEDGEMENT_WORDS = (
+    "收到", "已收到", "收到了", "已阅", "已读", "阅", "好的", "好", "好嘞", "ok", "知道了", "知道", "明白",
+    "明白了", "遵照执行", "坚决执行", "照办", "马上落实", "立即落实", "马上办", "没问题",
+)  # fmt: skip
+#: What may go with an acknowledgement, and acknowledges nothing alone.
+COURTESY_WORDS = ("谢谢", "感谢", "领导", "辛苦了", "辛苦", "您", "嗯", "哦", "噢", "啦", "了", "哈")
+#: Words that make a message a question or an objection (好的，但…; 知道了，不过…; 收到了吗？):
+#: never an acknowledgement, not even as a reply to the notice itself.
+DOUBT_WORDS = (
+    "?", "但", "不过", "可是", "只是", "然而", "吗", "谁", "哪", "什么", "怎么", "为何", "不行", "不能", "无法", "还没",
+)  # fmt: skip
+ACKNOWLEDGEMENT_LENGTH = 12
+
+
 def failure_reason(error: str | None) -> str:
     """The Chinese reason for a failed send: a leader reads the group list, not the platform's English."""
     lowered = (error or "").lower()
