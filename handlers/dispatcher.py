@@ -3,15 +3,21 @@
 Order of business for a message: claim it (a redelivery stops here), work out where it was said
 and by whom, try the commands, then the parser, then the action for the kind. All of it runs in
 one transaction. If an action fails, nothing of it is kept and the sender gets a plain apology
-instead of silence or a stack trace.
+instead of silence or a stack trace. A database that fails for a moment (SQLite's "database is
+locked", a PostgreSQL connection dropped) is not the message's fault: the message is handled again
+a few times; if it keeps failing the message is not stored at all (MessageNotStored), so that the
+platform does not confirm it and Telegram sends it again later.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+
+from sqlalchemy import exc as sa_exc
 
 from storage import Database, Store
 
@@ -35,6 +41,19 @@ from .town import Town
 from .turn import Turn
 
 log = logging.getLogger(__name__)
+
+#: Failures of the database itself, not of the message: worth handling the message again.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+    ConnectionError,
+)
+#: Seconds before each new try of a message the database failed: a lock or a reconnect takes
+#: moments; a longer outage ends in an apology (or, if even that cannot be stored, the platform's
+#: own redelivery).
+RETRY_DELAYS = (0.2, 1.0, 3.0)
 
 KindAction = Callable[[Turn, ParseResult], Awaitable[None]]
 CommandAction = Callable[[Turn, Command], Awaitable[None]]
@@ -76,18 +95,33 @@ class MessageNotStored(Exception):
 
 
 class Dispatcher:
-    def __init__(self, town: Town, database: Database) -> None:
+    def __init__(self, town: Town, database: Database, retry_delays: Sequence[float] = RETRY_DELAYS) -> None:
         self.town = town
         self.database = database
+        self.retry_delays = retry_delays
 
     async def handle(self, message: IncomingMessage) -> list[OutgoingMessage]:
         """Handle and store one message. Returns the messages sent through the turn (replies, alerts);
         a notice's copies to the village groups go to the outbox directly and are not listed."""
-        attempt = _Attempt()
-        try:
-            return await self._handle(message, attempt)
-        except Exception:
-            log.exception("handling message %s in %s failed", message.message_id, message.chat)
+        delays = iter(self.retry_delays)
+        while True:
+            attempt = _Attempt()
+            try:
+                return await self._handle(message, attempt)
+            except TRANSIENT_ERRORS as exc:
+                delay = next(delays, None)
+                if delay is not None:
+                    log.warning("the database failed while handling message %s in %s (%s); trying again in %.1f s",
+                                message.message_id, message.chat, type(exc).__name__, delay)  # fmt: skip
+                    await asyncio.sleep(delay)
+                    continue
+                # Not the message's fault, and nothing of it is stored: the platform must not
+                # confirm it, and sends it again (Telegram) once the database is back.
+                raise MessageNotStored(
+                    f"message {message.message_id} in {message.chat}: the database kept failing ({exc})"
+                ) from exc
+            except Exception:
+                log.exception("handling message %s in %s failed", message.message_id, message.chat)
             return await self._give_up(message, apologise=attempt.addressed)
 
     async def handle_many(self, messages: Sequence[IncomingMessage]) -> list[OutgoingMessage]:

@@ -9,11 +9,14 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.delivery import DeliveryError, OutboxSender
 from handlers import texts
+from handlers.dispatcher import MessageNotStored
 from handlers.messages import IncomingMessage, OutgoingMessage
 from storage.models import InboundMessage, OutboxMessage, ReportRevision
+from storage.repos.inbound import InboundMessages
 from tests.chat_harness import Chat, FakePlatform
 
 FULL = "日报 入户排查120户，返乡3人，居家观察12人，发热0人，消毒2次"
@@ -206,3 +209,48 @@ async def test_a_sender_cancelled_mid_round_records_what_went_and_leaves_only_th
     # Two went out and are recorded; the third was on its way (the platform may have it: it will be
     # sent again, counted as ambiguous); the other three never started and are free, untried.
     assert await statuses(chat, ids) == [("sent", 1)] * 2 + [("sending", 0)] + [("pending", 0)] * 3
+
+
+def locked_at_first(monkeypatch: pytest.MonkeyPatch, times: int) -> list[int]:
+    """The database says "locked" at the first `times` claims of a message, as SQLite does when
+    another process holds the write lock too long."""
+    calls: list[int] = []
+    real = InboundMessages.claim
+
+    async def claim(self: InboundMessages, *args: object, **kwargs: object) -> int | None:
+        calls.append(1)
+        if len(calls) <= times:
+            raise OperationalError("INSERT INTO inbound_messages ...", {}, Exception("database is locked"))
+        return await real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(InboundMessages, "claim", claim)
+    return calls
+
+
+async def test_a_report_the_database_failed_for_a_moment_is_handled_again_not_lost(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat.app.dispatcher.retry_delays = (0, 0, 0)
+    calls = locked_at_first(monkeypatch, times=2)
+    await chat.app.receive(IncomingMessage("console", WUXING, WUXING_HEAD, FULL, "t-1", chat.app.town.clock.now()))
+    await chat.app.drain()
+    assert len(calls) == 3
+    [reply] = chat.sent_to(WUXING)
+    assert reply.startswith("✅ 已收到五星村")  # not the apology that asks for the report again
+    assert await count(chat, ReportRevision) == 1
+
+
+async def test_a_message_the_database_kept_failing_is_not_confirmed_and_is_handled_when_sent_again(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat.app.dispatcher.retry_delays = (0, 0)
+    locked_at_first(monkeypatch, times=3)  # every try
+    report = IncomingMessage("console", WUXING, WUXING_HEAD, FULL, "t-1", chat.app.town.clock.now())
+    with pytest.raises(MessageNotStored):
+        await chat.app.receive(report)  # the adapter does not confirm it: Telegram sends it again
+    assert await count(chat, InboundMessage) == 0
+    await chat.app.receive(report)  # the database is back
+    await chat.app.drain()
+    [reply] = chat.sent_to(WUXING)
+    assert reply.startswith("✅ 已收到五星村")
+    assert await count(chat, ReportRevision) == 1
