@@ -471,8 +471,10 @@ class TelegramAdapter:
     def _in_config(self, chat: str) -> bool:
         """The town's config names `chat` as a village's, a checkpoint's or the leaders' group."""
         config = self.app.config
-        return chat == config.town.leaders_chat or any(
-            chat in place.chats for place in (*config.villages, *config.checkpoints)
+        return (
+            chat == config.town.leaders_chat
+            or any(chat in village.chats for village in config.villages)
+            or any(chat in checkpoint.chats for checkpoint in config.checkpoints)
         )
 
     async def _unreachable(self, chat: str, me: User) -> None:
