@@ -105,7 +105,7 @@ _NEVER_SENT = (
 )
 MAX_RETRY_SECONDS = 60.0
 WEBHOOK_CONNECTIONS = 1  # one update at a time, so that a chat's messages are handled in order
-_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 PRIVACY_WARNING = (
     "Telegram privacy mode is on for @%s: in groups the bot sees only /commands and replies to it, "
@@ -211,10 +211,7 @@ class TelegramAdapter:
                 try:
                     await self.bot.initialize()
                 except InvalidToken:
-                    raise PlatformError(
-                        f"the Telegram Bot API at {self._api_host()} refused the token in "
-                        f"${self.settings.token_env}; put the token that @BotFather gave you there"
-                    ) from None
+                    raise PlatformError(self._token_refused()) from None
                 except TelegramError as exc:
                     raise DeliveryError(f"Telegram getMe failed: {exc.message}") from None
                 self._me = self.bot.bot
@@ -231,7 +228,10 @@ class TelegramAdapter:
             log.warning("could not register the bot's commands with Telegram: %s", exc.message)
 
     async def _poll(self, stop: asyncio.Event) -> None:
-        await self._until_done("deleteWebhook", lambda: self.bot.delete_webhook(drop_pending_updates=False), stop)
+        await self._until_done(
+            "deleteWebhook", lambda: self.bot.delete_webhook(drop_pending_updates=False), stop,
+            fix=f"check that {self._api_host()} ([telegram] base_url or ${BASE_URL_ENV}) is a Telegram Bot API server",
+        )
         log.info("receiving Telegram updates by long polling as @%s", self._me.username if self._me else "?")
         offset: int | None = None
         failures = 0
@@ -314,7 +314,7 @@ class TelegramAdapter:
     async def _serve_webhook(self, stop: asyncio.Event) -> None:
         url = self.settings.webhook_url or ""
         secret = os.environ.get(self.settings.webhook_secret_env, "")
-        if not _SECRET.match(secret):
+        if not _SECRET.fullmatch(secret):  # not match: "$" lets "secret\n" (from an env file) through
             raise PlatformError(
                 f"[telegram] webhook_url is set, so ${self.settings.webhook_secret_env} must hold the webhook's "
                 "secret: 1 to 256 characters of A-Z, a-z, 0-9, _ and -"
@@ -337,6 +337,10 @@ class TelegramAdapter:
                 drop_pending_updates=False,
             ),
             stop,
+            fix=(
+                f"correct [telegram] webhook_url = \"{url}\" in {self.app.config.source}: Telegram takes only "
+                "an https:// URL that it can reach, on port 443, 80, 88 or 8443"
+            ),
         )
         log.info("receiving Telegram updates by webhook at %s", url)
         await stop.wait()
@@ -502,8 +506,11 @@ class TelegramAdapter:
 
     # --- helpers ----------------------------------------------------------------------------------
 
-    async def _until_done(self, what: str, call: Any, stop: asyncio.Event) -> None:
-        """A start-up call that must succeed: retried with backoff until it does or `stop` is set."""
+    async def _until_done(self, what: str, call: Any, stop: asyncio.Event, *, fix: str) -> None:
+        """A start-up call that must succeed: retried with backoff until it does or `stop` is set,
+        while the trouble may pass (the network, Telegram's 5xx, a 429). A refusal that trying again
+        cannot change (a bad webhook URL or port, a revoked token) stops the bot with PlatformError
+        saying what to fix (`fix`), rather than a warning repeated forever."""
         attempt = 0
         while not stop.is_set():
             try:
@@ -511,6 +518,12 @@ class TelegramAdapter:
                 return
             except _Stopped:
                 return
+            except InvalidToken:
+                raise PlatformError(self._token_refused()) from None
+            except BadRequest as exc:
+                raise PlatformError(f"Telegram refused {what}: {exc.message}; {fix}") from None
+            except RetryAfter as exc:
+                await self._pause(_seconds(exc), stop)
             except TelegramError as exc:
                 attempt += 1
                 log.warning("Telegram %s failed (%s); trying again", what, exc.message)
@@ -542,6 +555,12 @@ class TelegramAdapter:
 
     def _backoff(self, attempt: int) -> float:
         return float(min(MAX_RETRY_SECONDS, self.retry_seconds * 2 ** max(0, attempt - 1)))
+
+    def _token_refused(self) -> str:
+        return (
+            f"the Telegram Bot API at {self._api_host()} refused the token in "
+            f"${self.settings.token_env}; put the token that @BotFather gave you there"
+        )
 
     def _api_host(self) -> str:
         return urlsplit(self.base_url).netloc or self.base_url

@@ -50,7 +50,9 @@ class WebhookServer:
         await self._runner.cleanup()
 
     async def _post(self, request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
+        # aiohttp decodes header bytes that are not UTF-8 to lone surrogates, which a plain encode()
+        # refuses (a 500 with a traceback); surrogateescape gives the bytes back, and they get 403.
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, self._secret):
             log.warning("webhook request from %s refused: wrong or missing secret token", request.remote)
             return web.Response(status=403, text="forbidden")

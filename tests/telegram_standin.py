@@ -12,10 +12,11 @@ What it does as Telegram does: getMe (privacy mode configurable), deleteWebhook,
 confirms, and so forgets, every update below it) and long polling (the request is held until an
 update is queued or its timeout passes), sendMessage (recorded with its time of arrival).
 Failures as Telegram gives them: 429 with retry_after, 400 with migrate_to_chat_id, 403 for a
-group that removed the bot; and as the way to Telegram gives them: a message that arrives but
-whose answer comes too late (`answer_late`: the bot's request times out, yet the group has the
-message), a request that is never answered and never delivered (`hang`), 5xx (`fail`), a
-proxy's 504 page for a message that arrived (`gateway_timeout`).
+group that removed the bot, any error for another method (`refuse`: a setWebhook Telegram finds
+wrong); and as the way to Telegram gives them: a message that arrives but whose answer comes too
+late (`answer_late`: the bot's request times out, yet the group has the message), a request that
+is never answered and never delivered (`hang`), 5xx (`fail`), a proxy's 504 page for a message
+that arrived (`gateway_timeout`).
 `push_to_webhook` posts a queued update to the webhook that was set, with its secret, as Telegram
 does. Nothing here reaches the internet.
 """
@@ -89,6 +90,7 @@ class _State:
     refused: list[Refusal] = field(default_factory=list)  # sends answered with an error
     calls: list[ApiCall] = field(default_factory=list)
     failures: dict[int, list[_Failure]] = field(default_factory=dict)
+    refusals: dict[str, list[_Failure]] = field(default_factory=dict)  # by method, for calls other than sends
     confirmed: int = 0  # the highest offset any getUpdates gave
     webhook_url: str = ""
     webhook_secret: str | None = None
@@ -266,6 +268,15 @@ class TelegramStandIn:
         """The next `times` sends to the chat are answered `status` (a 5xx) and not delivered."""
         self._fail(chat_id, _Failure(status, description, times=times))
 
+    def refuse(
+        self, method: str, status: int, description: str, *, times: int | None = None,
+        parameters: dict[str, Any] | None = None,
+    ) -> None:
+        """The next `times` calls of `method` (None: every one) are answered `status` with
+        `description`, as Telegram refuses a setWebhook with a bad URL (400) or a revoked token (401)."""
+        with self._lock:
+            self._state.refusals.setdefault(method, []).append(_Failure(status, description, parameters, times))
+
     def remove_bot(self, chat_id: int) -> None:
         """The bot was removed from the group: every send there gets 403."""
         self._fail(chat_id, _Failure(403, "Forbidden: bot was kicked from the supergroup chat"))
@@ -321,6 +332,11 @@ class TelegramStandIn:
         with self._lock:
             return [c.params for c in self._state.calls if c.method == method]
 
+    def call_times(self, method: str) -> list[float]:
+        """When each call of `method` arrived (time.monotonic())."""
+        with self._lock:
+            return [c.at for c in self._state.calls if c.method == method]
+
     @property
     def confirmed_offset(self) -> int:
         with self._lock:
@@ -366,6 +382,14 @@ class TelegramStandIn:
         params = await _params(request)
         with self._lock:
             self._state.calls.append(ApiCall(method, params, time.monotonic()))
+            refusals = self._state.refusals.get(method, [])
+            refusal = refusals[0] if refusals else None
+            if refusal is not None and refusal.times is not None:
+                refusal.times -= 1
+                if refusal.times <= 0:
+                    refusals.pop(0)
+        if refusal is not None:
+            return _error(refusal.status, refusal.description, refusal.parameters)
         handler = {
             "getMe": self._get_me,
             "deleteWebhook": self._delete_webhook,

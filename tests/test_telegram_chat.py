@@ -42,6 +42,7 @@ from bot.config import TownConfig, parse_config
 from bot.platforms import PlatformError
 from bot.telegram_adapter import BOT_REMOVED, COMMANDS, HTTP_TIMEOUT, TelegramAdapter
 from bot.telegram_limits import SendLimits
+from bot.telegram_webhook import WebhookServer
 from storage import Database
 from storage.models import OutboxMessage
 
@@ -479,11 +480,16 @@ async def test_a_refused_token_stops_the_adapter_with_a_message_that_does_not_sh
     assert "NotTheRightToken" not in str(refused.value)
 
 
-async def test_webhook_mode_will_not_start_without_a_secret(
-    database: Database, telegram: TelegramStandIn, clock: WallClock, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("secret", [None, "s3cret-For_tests\n"])  # unset; as an env file may leave it
+async def test_webhook_mode_will_not_start_without_a_secret_telegram_takes(
+    secret: str | None, database: Database, telegram: TelegramStandIn, clock: WallClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("TELEGRAM_BASE_URL", telegram.base_url)
-    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET", raising=False)
+    if secret is None:
+        monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET", raising=False)
+    else:
+        monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", secret)
     config = parse_config(town_toml(telegram='webhook_url = "https://bot.example.org/hook"'), "town.toml")
     app = await App.start(config, clock=clock, database=database)
     with pytest.raises(PlatformError, match="TELEGRAM_WEBHOOK_SECRET"):
@@ -495,6 +501,78 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def webhook_town(telegram: TelegramStandIn, monkeypatch: pytest.MonkeyPatch, port: int) -> TownConfig:
+    """The test town in webhook mode, on `port` of 127.0.0.1, with its secret in the environment."""
+    monkeypatch.setenv("TELEGRAM_BASE_URL", telegram.base_url)
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", "s3cret-For_tests")
+    section = f'webhook_url = "http://127.0.0.1:{port}/telegram/hook"\nwebhook_port = {port}\n'
+    return parse_config(town_toml(telegram=section), "town.toml")
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "description", "told"),
+    [
+        ("setWebhook", 400, "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443",
+         "correct [telegram] webhook_url"),
+        ("setWebhook", 401, "Unauthorized", "refused the token in $TELEGRAM_BOT_TOKEN"),
+        ("deleteWebhook", 401, "Unauthorized", "refused the token in $TELEGRAM_BOT_TOKEN"),
+    ],
+)
+async def test_a_start_up_call_telegram_refuses_for_good_stops_the_bot_saying_what_to_fix(
+    method: str, status: int, description: str, told: str,
+    database: Database, telegram: TelegramStandIn, clock: WallClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = webhook_town(telegram, monkeypatch, free_port()) if method == "setWebhook" else parse_config(
+        town_toml(), "town.toml"
+    )
+    monkeypatch.setenv("TELEGRAM_BASE_URL", telegram.base_url)
+    telegram.refuse(method, status, description)
+    app = await App.start(config, clock=clock, database=database)
+    adapter = TelegramAdapter(app, telegram.token, retry_seconds=0.05)
+    with pytest.raises(PlatformError) as refused:
+        await asyncio.wait_for(adapter.run(asyncio.Event()), timeout=5)
+    assert told in str(refused.value)
+    if status == 400:  # the key, the file, and Telegram's own words for the details
+        assert "town.toml" in str(refused.value) and "only on ports 80, 88, 443 or 8443" in str(refused.value)
+    assert len(telegram.calls(method)) == 1  # not tried again: trying cannot change the answer
+    assert telegram.calls("getUpdates") == []
+
+
+async def test_a_setwebhook_that_may_pass_is_tried_again_until_it_does(
+    database: Database, telegram: TelegramStandIn, clock: WallClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = webhook_town(telegram, monkeypatch, free_port())
+    telegram.refuse("setWebhook", 502, "Bad Gateway", times=2)
+    telegram.refuse("setWebhook", 429, "Too Many Requests: retry after 1", times=1, parameters={"retry_after": 1})
+    async with running_bot(config, database, telegram, clock) as bot:
+        assert not bot.task.done() and telegram.webhook[0].endswith("/telegram/hook")
+        calls = telegram.call_times("setWebhook")
+        assert len(calls) == 4 and calls[3] - calls[2] >= 0.95  # the 429's second waited for
+
+
+async def test_a_secret_header_that_is_not_utf8_gets_403_not_an_error(caplog: pytest.LogCaptureFixture) -> None:
+    handled: list[dict[str, Any]] = []
+
+    async def handle(update: dict[str, Any]) -> None:
+        handled.append(update)
+
+    server = WebhookServer(listen="127.0.0.1", port=0, path="/hook", secret="s3cret", handle=handle)
+    await server.start()
+    try:
+        for header in (b"\xff\xfe", b"s3cret\xff", b"s3cre\xc3\xa9"):
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(
+                b"POST /hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"X-Telegram-Bot-Api-Secret-Token: " + header + b"\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+            )
+            status_line = await asyncio.wait_for(reader.readline(), timeout=5)
+            writer.close()
+            assert status_line.split()[1] == b"403", status_line
+    finally:
+        await server.stop()
+    assert handled == [] and "Traceback" not in caplog.text and not [r for r in caplog.records if r.exc_info]
 
 
 async def test_webhook_refuses_a_wrong_secret_and_stores_before_answering(
