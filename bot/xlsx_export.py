@@ -16,7 +16,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from handlers.town_report import TownReport
+from handlers.town_report import TownReport, acknowledgements
 
 
 def display_width(value: Any) -> int:
@@ -98,6 +98,12 @@ def write_xlsx(report: TownReport, path: Path) -> None:
         "通知",
         ["编号", "内容", "群数", "已送达", "失败", "待发"],
         [[n["id"], n["body"], n["groups"], n["delivered"], n["failed"], n["pending"]] for n in report.notices],
+    )
+    _sheet(
+        book,
+        "通知回执",
+        ["通知编号", "村/社区", "回执（人）"],
+        [[n["id"], village, count] for n in report.notices for village, count in acknowledgements(n)],
     )
     cp = report.checkpoints
     _sheet(

@@ -438,5 +438,10 @@ def receipts(notice_id: int, acknowledged: Sequence[tuple[str, int]], silent: Se
     return "\n".join(lines)
 
 
+def acknowledgement_counts(counts: Sequence[tuple[str, int]]) -> str:
+    """(village, people who acknowledged) for each village a notice went to, silent ones as 0人."""
+    return "回执：" + joined(f"{village}{count}人" for village, count in counts)
+
+
 def no_notice_yet() -> str:
     return "今天还没有发过通知。"

@@ -169,6 +169,8 @@ async def build_town_report(store: Store, town: Town, day: dt.date) -> TownRepor
                 "pending": sum(r.status in ("pending", "sending") for r in rows),
                 "ambiguous": sum(r.ambiguous for r in rows),
                 "acknowledged": await store.notices.acknowledgements(notice.id),
+                # The villages it went to, in the town's order: those that did not acknowledge show as 0.
+                "villages": list(dict.fromkeys(d.village for d in notice.deliveries)),
             }
         )
     first = start or day
@@ -223,6 +225,13 @@ async def build_town_report(store: Store, town: Town, day: dt.date) -> TownRepor
     )
 
 
+def acknowledgements(notice: dict[str, Any]) -> list[tuple[str, int]]:
+    """(village, people who acknowledged) for every village the notice went to, silent ones as 0:
+    a leader reading the report must see who has not answered, not only who has."""
+    counts: dict[str, int] = notice["acknowledged"]
+    return [(village, counts.get(village, 0)) for village in notice["villages"]]
+
+
 def render_text(report: TownReport) -> str:
     """The report as the town office reads it aloud: figures per village, who is missing, totals."""
     lines = [f"{report.town}疫情防控日报（{texts.day_label(report.day)}）"]
@@ -256,6 +265,7 @@ def render_text(report: TownReport) -> str:
         lines += [f"  #{i['id']} {i['place']}：{i['problem']}" for i in report.open_inspections]
     for notice in report.notices:
         lines.append(f"通知 #{notice['id']}：已送达 {notice['delivered']}/{notice['groups']} 个群")
+        lines.append("  " + texts.acknowledgement_counts(acknowledgements(notice)))
     if report.accountability:
         lines.append("问责记录（截至当日）：")
         lines.append(

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from pathlib import Path
 
 import pytest
 from chat_harness import Chat
+from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from bot.delivery import DeliveryError
+from bot.xlsx_export import write_xlsx
 from handlers.delivery_reports import is_acknowledgement
 from handlers.messages import IncomingMessage
+from handlers.town_report import build_town_report, render_text
 from storage.models import NoticeDelivery, OutboxMessage
 
 WUXING = "console:五星村"
@@ -120,3 +124,22 @@ async def test_the_latest_notice_is_the_one_the_group_received_last(chat: Chat) 
         )
     await chat.person("五星村", "head").says("收到")
     assert (await _acknowledged(chat, 1), await _acknowledged(chat, 2)) == ({"五星村": 1}, {})
+
+
+async def test_the_town_report_shows_acknowledgements_per_village_as_text_and_in_the_spreadsheet(
+    chat: Chat, tmp_path: Path
+) -> None:
+    await chat.person("leaders", "admin").says("通知@五星村@王岘村：下午三点开会。")
+    await chat.person("五星村", "head").says("收到")
+    await chat.person("五星村", "resident").says("收到！")
+    async with chat.app.database.transaction() as store:
+        report = await build_town_report(store, chat.app.town, chat.app.town.today())
+    assert report.to_json()["notices"][0]["acknowledged"] == {"五星村": 2}  # the JSON as it was
+    lines = render_text(report).splitlines()
+    at = lines.index("通知 #1：已送达 2/2 个群")
+    assert lines[at + 1] == "  回执：五星村2人、王岘村0人"
+    write_xlsx(report, tmp_path / "report.xlsx")
+    sheet = load_workbook(tmp_path / "report.xlsx")["通知回执"]
+    assert list(sheet.iter_rows(values_only=True)) == [
+        ("通知编号", "村/社区", "回执（人）"), (1, "五星村", 2), (1, "王岘村", 0),
+    ]  # fmt: skip

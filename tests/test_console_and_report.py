@@ -26,6 +26,12 @@ A_SHORT_DAY = """\
 督查 五星村 垃圾台未及时清运
 /as 109国道雒家滩卡点 checkpoint
 登记 甘D66A88 1人 37.3℃ 来自白银 去柳树村
+/as 五星村 head
+收到
+/as 五星村 resident
+好的，谢谢
+/as 王岘村 head
+好的，但我们村口罩还没到，谁来送？
 """
 
 
@@ -72,6 +78,7 @@ def test_report_json_agrees_with_the_day(a_day: tuple[Path, str]) -> None:
     assert report["donations"]["cumulative"]["money_yuan"] == 500
     assert [i["place"] for i in report["inspections"]["open"]] == ["五星村"]
     assert report["notices"][0]["groups"] == 8 and report["notices"][0]["delivered"] == 8
+    assert report["notices"][0]["acknowledged"] == {"五星村": 2}
     assert "设立宣传牌3处" in report["bulletin"] and "共收到1位爱心人士捐款500元" in report["bulletin"]
 
 
@@ -81,6 +88,7 @@ def test_report_text_reads_like_the_bulletin(a_day: tuple[Path, str]) -> None:
     assert "应报 8 个，实报 2 个，未报 6 个" in text
     assert "未报全：红星村" in text
     assert "截至目前，累计" in text
+    assert "  回执：五星村2人、王岘村0人、雒家滩村0人、红星村0人、新华村0人、金山村0人、柳树村0人、东风社区0人" in text.splitlines()
 
 
 def test_report_xlsx_opens_and_holds_the_rows(a_day: tuple[Path, str]) -> None:
@@ -98,6 +106,9 @@ def test_report_xlsx_opens_and_holds_the_rows(a_day: tuple[Path, str]) -> None:
     assert rows["合计"][3] == 406
     assert sheet.column_dimensions["A"].width >= 10  # 东风社区 is 8 columns wide on screen
     assert book["捐赠"]["A2"].value == "魏烈权"
+    receipts = list(book["通知回执"].iter_rows(values_only=True))
+    assert receipts[0] == ("通知编号", "村/社区", "回执（人）")
+    assert receipts[1:3] == [(1, "五星村", 2), (1, "王岘村", 0)] and len(receipts) == 1 + 8
 
 
 def test_a_bad_date_is_refused_with_what_to_write(tmp_path: Path) -> None:
