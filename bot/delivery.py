@@ -214,7 +214,9 @@ class OutboxSender:
         async with self.database.transaction() as store:
             await store.outbox.settle(outcomes)
         if report:
-            await self._settle([o.row for o in outcomes if o.status in ("sent", "failed")])
+            await self._settle(
+                [o.row.id for o in outcomes if o.status in ("sent", "failed") and o.row.purpose == "notice"]
+            )
 
     async def _claim(self, batches: list[list[OutboxMessage]]) -> list[list[OutboxMessage]]:
         """The batches with the rows this sender now holds; a row someone else took is dropped."""
@@ -310,9 +312,8 @@ class OutboxSender:
                 outcomes.append(Outcome(row, "pending", row.attempts + 1, error=error.reason, next_attempt_at=later))
         return outcomes
 
-    async def _settle(self, rows: list[OutboxMessage]) -> None:
+    async def _settle(self, ids: list[int]) -> None:
         """Tell whoever waits on notices that some of their rows are done (sent or failed for good)."""
-        ids = [r.id for r in rows if r.purpose == "notice"]
         if ids and self.settled is not None:
             try:
                 await self.settled(ids)
@@ -329,6 +330,10 @@ class OutboxSender:
                 stranded,
                 self.platform.name,
             )
+        if self.settled is not None:
+            async with self.database.transaction() as store:
+                unreported = await store.outbox.unreported_notice_rows(self.platform.name)
+            await self._settle(unreported)
         while not self._stopping:
             try:
                 await self.drain()

@@ -254,3 +254,22 @@ async def test_a_message_the_database_kept_failing_is_not_confirmed_and_is_handl
     [reply] = chat.sent_to(WUXING)
     assert reply.startswith("✅ 已收到五星村")
     assert await count(chat, ReportRevision) == 1
+
+
+async def test_a_delivery_report_due_when_the_bot_stopped_is_sent_at_the_next_start(chat: Chat) -> None:
+    now = chat.app.town.clock.now()
+    notice = IncomingMessage("console", "console:leaders", "console:town_office", "通知：今晚8点开会", "n-1", now)
+    await chat.app.receive(notice)
+    # Sent by a sender that stopped before reporting (a process killed between the two commits).
+    assert await OutboxSender(chat.app.database, chat.platform, chat.app.town.clock).drain() > 1
+    assert not [t for t in chat.sent_to("console:leaders") if "送达" in t]
+    sender = chat.app.senders["console"]
+    running = asyncio.create_task(sender.run())
+    for _ in range(500):
+        if [t for t in chat.sent_to("console:leaders") if "送达" in t]:
+            break
+        await asyncio.sleep(0.01)
+    sender.stop()
+    await asyncio.wait_for(running, 10)
+    [report] = [t for t in chat.sent_to("console:leaders") if "送达" in t]
+    assert "已送达" in report

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import OutboxMessage
+from ..models import Notice, NoticeDelivery, OutboxMessage
 
 # Lower goes first: a reply or an alert must not wait behind a broadcast to every village.
 PRIORITY_REPLY = 0
@@ -196,6 +196,22 @@ class Outbox:
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def unreported_notice_rows(self, platform: str) -> list[int]:
+        """This platform's settled rows (sent, or failed for good) of notices whose delivery report
+        was never sent: the process stopped between recording a notice's last send and reporting
+        on it. Handed to the report at a sender's start, so that the admin still hears."""
+        query = (
+            select(NoticeDelivery.outbox_id)
+            .join(Notice, Notice.id == NoticeDelivery.notice_id)
+            .join(OutboxMessage, OutboxMessage.id == NoticeDelivery.outbox_id)
+            .where(
+                Notice.receipt_sent_at.is_(None),
+                OutboxMessage.status.in_(("sent", "failed")),
+                OutboxMessage.chat.startswith(f"{platform}:", autoescape=True),
+            )
+        )
+        return list((await self.session.scalars(query)).all())
 
     async def by_ids(self, ids: Sequence[int]) -> list[OutboxMessage]:
         if not ids:
