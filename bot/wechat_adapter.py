@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from grpclib.const import Status
-from grpclib.exceptions import GRPCError
+from grpclib.exceptions import GRPCError, StreamTerminatedError
 
 from handlers.messages import IncomingMessage, OutgoingMessage
 
@@ -162,6 +162,15 @@ def recovery_text(seconds: float) -> str:
 
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """The connection to the puppet service failed (a socket error, the connection closed under the
+    call), as opposed to this one call failing: grpclib says "Stream reset by remote party" when
+    the service broke off only this call."""
+    if isinstance(exc, OSError):
+        return True
+    return isinstance(exc, StreamTerminatedError) and not str(exc).startswith("Stream reset")
 
 
 class WechatAdapter:
@@ -525,9 +534,16 @@ class WechatAdapter:
                 ambiguous=True,
             ) from exc
         except Exception as exc:
-            raise DeliveryError(
-                f"sending to WeChat failed: {_describe(exc)}", retry_after=self.settings.reconnect_delay[0]
-            ) from exc
+            if self._bot is not bot or not self.online or _connection_lost(exc):
+                # Not this message's fault: the next try waits for the next connection in `deliver`,
+                # and a deferral keeps the row's tries for when WeChat is back.
+                raise DeliveryError(
+                    f"the connection to WeChat went while sending: {_describe(exc)}",
+                    retry_after=self.settings.reconnect_delay[0],
+                ) from exc
+            # Anything else may fail every time (a broken room): it uses up a try, so the row is
+            # tried again with backoff and ends `failed`, and the notice's delivery report settles.
+            raise DeliveryError(f"sending to WeChat failed: {_describe(exc)}") from exc
         return str(sent) if sent else None
 
     async def _contact_name(self, bot: Any, contact_id: str) -> str:

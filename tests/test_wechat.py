@@ -19,14 +19,18 @@ from pathlib import Path
 
 import pytest
 from chat_harness import FakePlatform
+from grpclib.exceptions import StreamTerminatedError
+from sqlalchemy import select
 from wechat_standin import PuppetStandin
 
 from bot.app import App
 from bot.config import TownConfig, parse_config
-from bot.wechat_adapter import WechatAdapter, WechatSettings
+from bot.delivery import MAX_ATTEMPTS
+from bot.wechat_adapter import WechatAdapter, WechatSettings, _connection_lost
 from bot.wechat_compat import load_wechaty
 from handlers.clock import ManualClock
 from storage import Database
+from storage.models import OutboxMessage
 
 WUXING = "25046731562@chatroom"
 HONGXING = "25046731563@chatroom"
@@ -397,6 +401,44 @@ async def test_a_send_that_timed_out_but_arrived_is_sent_again_counted_and_logge
         assert "may arrive twice" in caplog.text
     finally:
         await bot.stop()
+
+
+async def test_a_room_whose_every_send_fails_ends_failed_after_bounded_tries_and_the_notice_settles(
+    bot: Bot, standin: PuppetStandin, clock: ManualClock
+) -> None:
+    standin.broken.add(WUXING)  # the service breaks off every send there (no gRPC status, no message)
+    standin.say(LEADERS, "wxid_town_office", "通知：今晚八点各村开会")
+    await standin.wait_for(lambda: standin.texts_to(HONGXING))
+
+    async def wuxing_row() -> OutboxMessage:
+        async with bot.app.database.transaction() as store:
+            query = select(OutboxMessage).where(OutboxMessage.chat == f"wechat:{WUXING}")
+            return (await store.session.scalars(query)).one()
+
+    for tries in range(1, MAX_ATTEMPTS + 1):
+        for _ in range(500):  # each failure is one try used up, recorded once its round is settled
+            row = await wuxing_row()
+            if row.status != "sending" and row.attempts == tries:
+                break
+            await asyncio.sleep(0.01)
+        assert (row.status, row.attempts) == ("failed" if tries == MAX_ATTEMPTS else "pending", tries), row.error
+        clock.advance(dt.timedelta(minutes=5))  # past the backoff (at most 300 s): due again
+        bot.app.wake_senders()
+
+    assert "StreamTerminatedError" in (row.error or "")
+    assert len([c for c in standin.calls_to("MessageSendText") if c.request.conversation_id == WUXING]) == MAX_ATTEMPTS
+    assert standin.texts_to(WUXING) == []
+    await standin.wait_for(lambda: any("未送达" in text for text in standin.texts_to(LEADERS)))
+    [report] = [text for text in standin.texts_to(LEADERS) if "未送达" in text]
+    assert "已送达 1/2 个群" in report and "五星村" in report
+
+
+def test_only_a_lost_connection_defers_a_send_without_using_up_a_try() -> None:
+    for lost in (ConnectionResetError(), OSError("No route to host"), StreamTerminatedError("Connection lost"),
+                 StreamTerminatedError("Received GOAWAY frame, closing connection; error_code: 0")):  # fmt: skip
+        assert _connection_lost(lost), lost
+    for failed in (StreamTerminatedError("Stream reset by remote party, error_code: 0"), ValueError("bad payload")):
+        assert not _connection_lost(failed), failed
 
 
 async def test_wechat_being_down_for_long_tells_the_leaders_on_another_platform(

@@ -13,7 +13,8 @@ A test uses it like a WeChat account the bot is logged in as:
     standin.sent[0].text, standin.sent[0].at              # what, and when it arrived
 
 and can misbehave like a real one: `redeliver` old message ids, `stop` and `start` again (every
-connection dropped), `go_quiet` (the stream stays open and says nothing, not even to Ding).
+connection dropped), `go_quiet` (the stream stays open and says nothing, not even to Ding), a
+room in `broken` (every send there broken off), `answer_late` (a send delivered, answered late).
 Every call is recorded in `calls` with the time it arrived (time.monotonic()).
 """
 
@@ -79,6 +80,9 @@ class PuppetStandin:
         self.sent: list[Sent] = []
         # room or contact → seconds: the next message sent there is delivered, but answered that late
         self.answer_late: dict[str, float] = {}
+        # rooms or contacts whose every MessageSendText the service breaks off (RST_STREAM) and does
+        # not deliver, as a puppet that fails on one room does: the client gets no gRPC status
+        self.broken: set[str] = set()
         self.authorities: list[str | None] = []
         self.streams_opened = 0
         self.port = 0
@@ -209,6 +213,9 @@ class PuppetStandin:
         async def handle(stream: Stream[Any, Any]) -> None:
             request = await stream.recv_message()
             self.calls.append(Call(name, request, time.monotonic()))
+            if name == "MessageSendText" and request.conversation_id in self.broken:
+                await stream.cancel()
+                return
             reply = answer(request)
             if name == "MessageSendText" and request.conversation_id in self.answer_late:
                 await asyncio.sleep(self.answer_late.pop(request.conversation_id))
