@@ -165,7 +165,9 @@ class TelegramAdapter:
         self._me: User | None = None
         self._starting = asyncio.Lock()
         self._moved: dict[str, str] = {}  # old chat → new chat, for rows queued before a group upgraded
-        self._partial: OrderedDict[tuple[str, str, str | None], int] = OrderedDict()  # parts already sent
+        # chat → the leading parts of its long message that went out before a later part failed,
+        # and the first one's id: see `deliver`
+        self._partial: OrderedDict[str, tuple[tuple[str, ...], str | None]] = OrderedDict()
         _keep_token_out_of_logs(token)
         # RetryAfter warns at construction that retry_after will become a timedelta; _seconds reads both.
         warnings.filterwarnings("ignore", message=r".*attribute `retry_after`", category=PTBDeprecationWarning)
@@ -352,22 +354,30 @@ class TelegramAdapter:
     # --- sending ----------------------------------------------------------------------------------
 
     async def deliver(self, message: OutgoingMessage) -> str | None:
-        """Send one outbox message (in several parts if long); the id of its first part."""
+        """Send one outbox message (in several parts if long); the id of its first part.
+
+        A long message whose later part failed is sent again from that part: the parts that went
+        out are remembered by chat and skipped where the retry begins with the very same parts. By
+        chat and text of the parts, not by the whole message, since the retry may differ from the
+        try (the outbox sender merges what else is waiting for the group, and a merged message
+        quotes nothing), and the group has those parts whatever follows them. In memory only: after
+        a restart the whole message goes again."""
         me = await self._ready()
         chat = self._moved.get(message.chat, message.chat)
         parts = render(message, lambda user_id: self.people.name(user_id) or SOMEONE)
-        key = (message.chat, message.text, message.reply_to)
-        done = self._partial.pop(key, 0)  # a retry of a long message: its first parts went out already
-        first_id: str | None = None
+        went, first_id = self._partial.pop(message.chat, ((), None))
+        done = _leading_parts_sent(parts, went)
+        if not done:
+            first_id = None
         for index, part in enumerate(parts):
             if index < done:
                 continue
             reply_to = message.reply_to if index == 0 else None
             try:
                 chat, sent_id = await self._send(chat, part, reply_to, message, me)
-            except DeliveryError:
-                if index > 0:
-                    self._partial[key] = index
+            except DeliveryError as exc:
+                if index > 0 and not exc.permanent:  # a permanent failure is not tried again
+                    self._partial[message.chat] = (tuple(p.text for p in parts[:index]), first_id)
                     while len(self._partial) > 1000:
                         self._partial.popitem(last=False)
                 raise
@@ -577,6 +587,15 @@ def configured_limits(settings: TelegramSection) -> SendLimits:
             settings.per_chat_per_minute if settings.per_chat_per_minute is not None else defaults.per_group_per_minute
         ),
     )
+
+
+def _leading_parts_sent(parts: Sequence[Part], went: Sequence[str]) -> int:
+    """How many of `parts`, from the first, are the parts `went` that the group has already; never
+    all of them (the split is greedy, so a text that only grew at its end begins with the same parts)."""
+    count = 0
+    while count < min(len(went), len(parts) - 1) and parts[count].text == went[count]:
+        count += 1
+    return count
 
 
 def _reply(reply_to: str | None) -> ReplyParameters | None:

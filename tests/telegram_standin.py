@@ -80,6 +80,7 @@ class _Failure:
     times: int | None = None  # None: every time
     delay: float = 0.0  # seconds before the answer
     delivered: bool = False  # the message arrives all the same (answered 200, late)
+    after: int = 0  # sends that go through before this failure comes
 
 
 @dataclass
@@ -264,9 +265,12 @@ class TelegramStandIn:
         504 with its own HTML page, as nginx does when Telegram is slow to answer it."""
         self._fail(chat_id, _Failure(504, "", times=times, delivered=True))
 
-    def fail(self, chat_id: int, status: int = 502, description: str = "Bad Gateway", times: int = 1) -> None:
-        """The next `times` sends to the chat are answered `status` (a 5xx) and not delivered."""
-        self._fail(chat_id, _Failure(status, description, times=times))
+    def fail(
+        self, chat_id: int, status: int = 502, description: str = "Bad Gateway", times: int = 1, *, after: int = 0
+    ) -> None:
+        """The next `times` sends to the chat (after `after` that go through: the second part of a
+        long message, say) are answered `status` (a 5xx) and not delivered."""
+        self._fail(chat_id, _Failure(status, description, times=times, after=after))
 
     def refuse(
         self, method: str, status: int, description: str, *, times: int | None = None,
@@ -472,6 +476,9 @@ class TelegramStandIn:
         with self._lock:
             failures = self._state.failures.get(chat_id, [])
             failure = failures[0] if failures else None
+            if failure is not None and failure.after > 0:
+                failure.after -= 1
+                failure = None
             if failure is not None:
                 if failure.times is not None:
                     failure.times -= 1

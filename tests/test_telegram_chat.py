@@ -40,10 +40,12 @@ from telegram_standin import (
 
 from bot.app import App
 from bot.config import TownConfig, parse_config
+from bot.delivery import DeliveryError
 from bot.platforms import PlatformError
 from bot.telegram_adapter import BOT_REMOVED, COMMANDS, HTTP_TIMEOUT, TelegramAdapter
 from bot.telegram_limits import SendLimits
 from bot.telegram_webhook import WebhookServer
+from handlers.messages import OutgoingMessage
 from storage import Database
 from storage.models import OutboxMessage
 
@@ -273,6 +275,31 @@ async def test_a_long_message_is_split_at_line_breaks(bot: Running) -> None:
     assert len(parts) == 3
     assert all(utf16_len(p) <= 4096 for p in parts)
     assert "\n".join(parts) == long_text  # cut only where a line ends
+
+
+async def test_a_long_message_whose_second_part_failed_goes_again_from_that_part(bot: Running) -> None:
+    lines = [f"第{n}行：五星村、王岘村、红星村 🚨 数据核对完毕，请各村继续做好防控工作。" for n in range(300)]
+    long_text = "\n".join(lines)
+    leaders = f"telegram:{LEADERS}"
+    bot.telegram.fail(LEADERS, after=1)  # part 1 arrives, part 2 is refused (502)
+    with pytest.raises(DeliveryError):
+        await bot.adapter.deliver(OutgoingMessage(chat=leaders, text=long_text, purpose="summary"))
+    [first] = bot.telegram.sent
+    # The retry is not the same message: what else waited for the group was merged into it.
+    merged = f"{long_text}\n\n📢【王岘镇通知】\n明早8点核酸检测。"
+    first_id = await bot.adapter.deliver(OutgoingMessage(chat=leaders, text=merged, purpose="summary"))
+    parts = bot.telegram.sent_to(LEADERS)
+    assert parts.count(first.text) == 1 and "\n".join(parts) == merged  # each part once, in order
+    assert first_id == str(first.message_id)  # the message's id is still its first part's
+
+    # A message that does not begin with the parts that went is sent whole.
+    bot.telegram.fail(LEADERS, after=1)
+    with pytest.raises(DeliveryError):
+        await bot.adapter.deliver(OutgoingMessage(chat=leaders, text=long_text, purpose="summary"))
+    other = "\n".join(line.replace("数据", "名单") for line in lines)
+    before = len(bot.telegram.sent_to(LEADERS))
+    await bot.adapter.deliver(OutgoingMessage(chat=leaders, text=other, purpose="summary"))
+    assert "\n".join(bot.telegram.sent_to(LEADERS)[before:]) == other
 
 
 async def test_429_is_retried_after_the_time_telegram_asks(bot: Running) -> None:
