@@ -18,6 +18,7 @@ from handlers.messages import OutgoingMessage
 from storage import Database
 from storage.models import OutboxMessage
 from storage.repos.outbox import Outcome
+from storage.sender_presence import SenderPresence, new_owner
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,9 @@ class OutboxSender:
         self.ambiguous = 0  # sends that may have arrived twice: counted, logged, reported
         self._draining = asyncio.Lock()  # one drain at a time in this process
         self._stopping = False
+        # Whose leases are this sender's: a sender in another process leaves them alone while this
+        # one runs, and takes them over at once when it has died (storage/sender_presence.py).
+        self.presence = SenderPresence(database, new_owner())
 
     async def drain(self, limit: int = WINDOW) -> int:
         """Send every due message of this platform; the number of rows delivered."""
@@ -212,7 +216,7 @@ class OutboxSender:
 
     async def _record(self, outcomes: list[Outcome], *, report: bool = True) -> None:
         async with self.database.transaction() as store:
-            await store.outbox.settle(outcomes)
+            await store.outbox.settle(outcomes, self.presence.owner)
         if report:
             await self._settle(
                 [o.row.id for o in outcomes if o.status in ("sent", "failed") and o.row.purpose == "notice"]
@@ -222,7 +226,7 @@ class OutboxSender:
         """The batches with the rows this sender now holds; a row someone else took is dropped."""
         now = self.clock.now()
         async with self.database.transaction() as store:
-            rows = await store.outbox.claim_many([r.id for b in batches for r in b], now, LEASE)
+            rows = await store.outbox.claim_many([r.id for b in batches for r in b], now, LEASE, self.presence.owner)
         mine = {row.id: row for row in rows}
         for row in mine.values():
             if row.ambiguous:
@@ -322,11 +326,20 @@ class OutboxSender:
 
     async def run(self, idle_seconds: float = 1.0) -> None:
         """Drain whenever woken (a handler queued something) or every `idle_seconds`."""
+        await self.presence.announce()
+        try:
+            await self._run(idle_seconds)
+        finally:
+            await self.presence.withdraw()
+
+    async def _run(self, idle_seconds: float) -> None:
         async with self.database.transaction() as store:
-            stranded = await store.outbox.expire_leases(self.platform.name, self.clock.now())
+            now = self.clock.now()
+            alive = await self.presence.alive(await store.outbox.lease_owners(self.platform.name, now))
+            stranded = await store.outbox.expire_leases(self.platform.name, now, alive)
         if stranded:
             log.warning(
-                "%d %s messages were being sent when the bot last stopped: sending them again, they may arrive twice",
+                "%d %s messages were being sent by a sender that stopped: sending them again, they may arrive twice",
                 stranded,
                 self.platform.name,
             )

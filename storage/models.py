@@ -196,6 +196,8 @@ class OutboxMessage(Base):
     # While a sender holds the row ("sending"), until this time; a lease that ran out means the
     # process died mid-send: the platform may or may not have the message (counted as ambiguous).
     lease_until: Mapped[dt.datetime | None]
+    # Which sender holds the lease (storage/sender_presence.py): a live sender's rows are its own.
+    lease_owner: Mapped[int | None]
     ambiguous: Mapped[bool] = mapped_column(default=False)
     # Sent as part of that row (several queued messages for one group, merged into one).
     merged_into: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox.id", name="fk_outbox_merged_into"))

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from bot.delivery import DeliveryError, OutboxSender
+from bot.delivery import LEASE, DeliveryError, OutboxSender
 from handlers import texts
 from handlers.dispatcher import MessageNotStored
 from handlers.messages import IncomingMessage, OutgoingMessage
@@ -273,3 +273,30 @@ async def test_a_delivery_report_due_when_the_bot_stopped_is_sent_at_the_next_st
     await asyncio.wait_for(running, 10)
     [report] = [t for t in chat.sent_to("console:leaders") if "送达" in t]
     assert "已送达" in report
+
+
+async def start_only(chat: Chat) -> OutboxSender:
+    """A sender that does what a starting sender does (take over a dead sender's rows), no more."""
+    sender = OutboxSender(chat.app.database, chat.platform, chat.app.town.clock)
+    sender.stop()
+    await sender.run()
+    return sender
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+async def test_a_starting_sender_leaves_a_live_senders_rows_and_takes_a_dead_ones_at_once(chat: Chat) -> None:
+    ids = await queue_bulk(chat, 2)
+    clock = chat.app.town.clock
+    other = OutboxSender(chat.app.database, chat.platform, clock)  # running in another process
+    await other.presence.announce()
+    async with chat.app.database.transaction() as store:
+        assert len(await store.outbox.claim_many(ids, clock.now(), LEASE, other.presence.owner)) == 2
+    await start_only(chat)  # a second process starts while the first is sending
+    assert await OutboxSender(chat.app.database, chat.platform, clock).drain() == 0
+    assert await statuses(chat, ids) == [("sending", 0)] * 2  # still the first one's: not sent twice
+
+    await other.presence.withdraw()  # the first process dies (its connection, and so its lock, goes)
+    await start_only(chat)
+    taking_over = OutboxSender(chat.app.database, chat.platform, clock)
+    assert await taking_over.drain() == 2  # at once, not when the leases run out
+    assert taking_over.ambiguous == 2

@@ -126,12 +126,14 @@ class Outbox:
         )
         return list((await self.session.scalars(query)).all())
 
-    async def claim(self, row_id: int, now: dt.datetime, lease: dt.timedelta) -> OutboxMessage | None:
+    async def claim(self, row_id: int, now: dt.datetime, lease: dt.timedelta, owner: int = 0) -> OutboxMessage | None:
         """Take one row for sending; see `claim_many`."""
-        rows = await self.claim_many([row_id], now, lease)
+        rows = await self.claim_many([row_id], now, lease, owner)
         return rows[0] if rows else None
 
-    async def claim_many(self, row_ids: Sequence[int], now: dt.datetime, lease: dt.timedelta) -> list[OutboxMessage]:
+    async def claim_many(
+        self, row_ids: Sequence[int], now: dt.datetime, lease: dt.timedelta, owner: int = 0
+    ) -> list[OutboxMessage]:
         """Take the rows for sending, so that no other sender (in any process) sends them too; the
         ones taken, in id order. A row someone else has, or that went already, is left out. A row
         taken over from a dead sender is marked ambiguous: the platform may already have it.
@@ -150,6 +152,7 @@ class Outbox:
             .values(
                 status="sending",
                 lease_until=now + lease,
+                lease_owner=owner,
                 # SET sees the row as it was: a row still "sending" is one whose sender's lease ran out.
                 ambiguous=or_(OutboxMessage.ambiguous, OutboxMessage.status == "sending"),
             )
@@ -159,16 +162,16 @@ class Outbox:
         rows = list((await self.session.scalars(statement)).all())
         return sorted(rows, key=lambda row: row.id)
 
-    async def settle(self, outcomes: Sequence[Outcome]) -> None:
-        """What became of rows this sender claimed, written in one statement (an executemany):
-        each row gets its new status and bookkeeping; a row another sender took over meanwhile
-        (no longer "sending") is left to it."""
+    async def settle(self, outcomes: Sequence[Outcome], owner: int = 0) -> None:
+        """What became of rows this sender (`owner`) claimed, written in one statement (an
+        executemany): each row gets its new status and bookkeeping; a row another sender took over
+        meanwhile (no longer this one's) is left to it."""
         if not outcomes:
             return
         table = cast(sa.Table, OutboxMessage.__table__)
         statement = (
             update(table)
-            .where(table.c.id == bindparam("row_id"), table.c.status == "sending")
+            .where(table.c.id == bindparam("row_id"), table.c.status == "sending", table.c.lease_owner == owner)
             .values(
                 status=bindparam("new_status"),
                 attempts=bindparam("new_attempts"),
@@ -178,19 +181,35 @@ class Outbox:
                 next_attempt_at=bindparam("new_next_attempt_at"),
                 merged_into=bindparam("new_merged_into"),
                 lease_until=None,
+                lease_owner=None,
             )
         )
         await self.session.execute(statement, [outcome.parameters() for outcome in outcomes])
 
-    async def expire_leases(self, platform: str, now: dt.datetime) -> int:
-        """At a sender's start: rows this platform's previous sender was sending when it stopped are
-        free again at once (one process sends for a platform), to be sent again as ambiguous."""
+    async def lease_owners(self, platform: str, now: dt.datetime) -> set[int]:
+        """The senders holding this platform's rows under leases that have not run out."""
+        query = (
+            select(OutboxMessage.lease_owner)
+            .where(
+                OutboxMessage.status == "sending",
+                OutboxMessage.chat.startswith(f"{platform}:", autoescape=True),
+                OutboxMessage.lease_until >= now,
+            )
+            .distinct()
+        )
+        return {owner or 0 for owner in (await self.session.scalars(query)).all()}
+
+    async def expire_leases(self, platform: str, now: dt.datetime, alive: set[int]) -> int:
+        """At a sender's start: rows this platform's senders were sending when they stopped are free
+        again at once, to be sent again as ambiguous; the rows of senders still `alive` (in other
+        processes: see storage/sender_presence.py) are left to them."""
         result = await self.session.execute(
             update(OutboxMessage)
             .where(
                 OutboxMessage.status == "sending",
                 OutboxMessage.chat.startswith(f"{platform}:", autoescape=True),
                 OutboxMessage.lease_until >= now,
+                sa.func.coalesce(OutboxMessage.lease_owner, 0).not_in(alive),
             )
             .values(lease_until=now - dt.timedelta(microseconds=1))
             .execution_options(synchronize_session=False)

@@ -1,0 +1,83 @@
+"""Which outbox senders are alive, so that a starting sender takes over only a dead one's rows.
+
+A sender that is sending holds its rows with a lease. When a process starts, the rows its
+predecessor was sending when it died should be sent again at once, not two minutes later when
+their leases run out; but the rows of a sender that is alive in another process (a second
+replica, the old process of a rolling restart) must be left to it, or both would send them.
+
+On PostgreSQL each running sender holds a session-level advisory lock on its own owner number
+for as long as it runs: the server drops the lock when the process dies or its connection goes.
+A sender whose lock can be taken is therefore gone. SQLite is used by one process, so there every
+other owner is gone. (The clock's lock in scheduler/leader.py uses the one-number key space;
+these use the two-number space, which does not overlap it.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+import zlib
+from collections.abc import Iterable
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .database import Database
+
+log = logging.getLogger(__name__)
+
+#: The first number of every sender's lock: one town's senders apart from anything else's locks.
+LOCK_CLASS = zlib.crc32(b"villagebot-outbox-sender") & 0x7FFFFFFF
+
+
+def new_owner() -> int:
+    """A number for one sender's life: a positive int4, as the advisory lock's second key is."""
+    return secrets.randbelow(0x7FFFFFFE) + 1
+
+
+class SenderPresence:
+    def __init__(self, database: Database, owner: int) -> None:
+        self.database = database
+        self.owner = owner
+        self._connection: AsyncConnection | None = None
+
+    async def announce(self) -> None:
+        """Hold this sender's lock until `withdraw` (or until the process dies)."""
+        if self.database.dialect != "postgresql" or self._connection is not None:
+            return
+        connection = await self.database.engine.connect()
+        try:
+            await connection.execute(text("SELECT pg_advisory_lock(:c, :o)"), {"c": LOCK_CLASS, "o": self.owner})
+            await connection.commit()
+        except Exception:
+            await connection.close()
+            raise
+        self._connection = connection
+
+    async def alive(self, owners: Iterable[int]) -> set[int]:
+        """The owners among these whose sender is running now (this one included)."""
+        others = {o for o in owners if o != self.owner}
+        alive = {self.owner}
+        if self.database.dialect != "postgresql" or not others:
+            return alive
+        async with self.database.engine.connect() as connection:
+            for owner in sorted(others):
+                parameters = {"c": LOCK_CLASS, "o": owner}
+                taken = (await connection.execute(text("SELECT pg_try_advisory_lock(:c, :o)"), parameters)).scalar()
+                if taken:
+                    await connection.execute(text("SELECT pg_advisory_unlock(:c, :o)"), parameters)
+                else:
+                    alive.add(owner)
+            await connection.commit()
+        return alive
+
+    async def withdraw(self) -> None:
+        if self._connection is None:
+            return
+        connection, self._connection = self._connection, None
+        with contextlib.suppress(Exception):
+            await connection.execute(text("SELECT pg_advisory_unlock(:c, :o)"), {"c": LOCK_CLASS, "o": self.owner})
+            await connection.commit()
+        with contextlib.suppress(Exception):
+            await connection.close()
