@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from handlers.clock import Clock
@@ -62,6 +62,33 @@ class PlatformAdapter(Platform, Protocol):
         ...
 
 
+class _RoundRecord:
+    """A round's outcomes, written to the outbox as they come, `every` at a time: a round's sends
+    share few commits, and a process killed mid-round leaves only the sends since the last write
+    in doubt (to be sent again, and counted as ambiguous, at the next start)."""
+
+    def __init__(self, sender: OutboxSender, every: int) -> None:
+        self.sender = sender
+        self.every = max(1, every)
+        self.outcomes: list[Outcome] = []
+        self._written = 0
+        self._writing = asyncio.Lock()
+
+    async def add(self, outcomes: list[Outcome]) -> None:
+        self.outcomes += outcomes
+        if len(self.outcomes) - self._written >= self.every:
+            await self.flush()  # behind a write under way, if there is one; then it writes what came since
+
+    async def flush(self, extra: Sequence[Outcome] = (), *, report: bool = True) -> None:
+        """Write what is not written yet, and `extra` (rows given back untried)."""
+        async with self._writing:
+            end = len(self.outcomes)
+            pending = [*self.outcomes[self._written : end], *extra]
+            if pending:
+                await self.sender.write_outcomes(pending, report=report)
+            self._written = end
+
+
 def outgoing(row: OutboxMessage) -> OutgoingMessage:
     return OutgoingMessage(
         chat=row.chat,
@@ -80,7 +107,7 @@ def backoff(attempts: int) -> dt.timedelta:
 Settled = Callable[[list[int]], Awaitable[None]]
 LEASE = dt.timedelta(seconds=120)
 # Messages claimed together, as a multiple of the platform's concurrency: more makes a send's
-# share of the two commits smaller, and leaves more rows in doubt if the process dies mid-round.
+# share of the claim's commit smaller. Outcomes are written `concurrency` at a time (_RoundRecord).
 ROUND = 4
 MERGE_LIMIT = 3500  # characters: under every platform's limit, with room for mentions
 # Due rows read at a time: wide enough that the messages waiting for one group are seen, and
@@ -145,9 +172,9 @@ class OutboxSender:
         return delivered
 
     async def _send_all(self, batches: list[list[OutboxMessage]]) -> int:
-        """Send in rounds: each round's rows are claimed in one commit and their outcomes recorded
-        in one, so a send costs a fraction of a commit, and a process that dies leaves at most one
-        round's rows in doubt. After a round, anything queued meanwhile (an alert, a reply) sends
+        """Send in rounds: each round's rows are claimed in one commit and their outcomes written
+        a few at a time, so a send costs a fraction of a commit, and a process that dies leaves
+        only the sends since the last write in doubt. After a round, anything queued meanwhile (an alert, a reply) sends
         the sender back for the due rows, most urgent first, so that it does not wait behind the
         rest of a broadcast read before it was written."""
         sent = 0
@@ -185,12 +212,12 @@ class OutboxSender:
             by_chat.setdefault(batch[0].chat, []).append(batch)
         # Different groups at once; one group's messages in order, and none after one that failed.
         gate = asyncio.Semaphore(self.concurrency)
-        outcomes: list[Outcome] = []
+        record = _RoundRecord(self, every=self.concurrency)
         started: set[int] = set()  # rows whose send began: the platform may have them
 
         async def one_chat(chat_batches: list[list[OutboxMessage]]) -> None:
             async with gate:
-                await self._send_in_order(chat_batches, outcomes, started)
+                await self._send_in_order(chat_batches, record, started)
 
         try:
             await asyncio.gather(*(one_chat(chat_batches) for chat_batches in by_chat.values()))
@@ -198,10 +225,10 @@ class OutboxSender:
             # Cancelled mid-round (the process is stopping): what went out is recorded and what
             # never started is given back. A send cut off on its way stays "sending", to be sent
             # again as ambiguous at the next start: the platform may have it.
-            await self._record(outcomes + self._untried(claimed, outcomes, started), report=False)
+            await record.flush(self._untried(claimed, record.outcomes, started), report=False)
             raise
-        await self._record(outcomes + self._untried(claimed, outcomes, started))
-        return sum(1 for o in outcomes if o.status == "sent")
+        await record.flush(self._untried(claimed, record.outcomes, started))
+        return sum(1 for o in record.outcomes if o.status == "sent")
 
     def _untried(self, batches: list[list[OutboxMessage]], outcomes: list[Outcome], started: set[int]) -> list[Outcome]:
         """Claimed rows whose send never began (the sender was stopped first): free again, untried."""
@@ -214,7 +241,8 @@ class OutboxSender:
             if row.id not in settled and row.id not in started
         ]
 
-    async def _record(self, outcomes: list[Outcome], *, report: bool = True) -> None:
+    async def write_outcomes(self, outcomes: list[Outcome], *, report: bool = True) -> None:
+        """Record what became of claimed rows and, unless told not to, report on settled notices."""
         async with self.database.transaction() as store:
             await store.outbox.settle(outcomes, self.presence.owner)
         if report:
@@ -239,27 +267,25 @@ class OutboxSender:
         claimed = [[mine[r.id] for r in batch if r.id in mine] for batch in batches]
         return [batch for batch in claimed if batch]
 
-    async def _send_in_order(
-        self, batches: list[list[OutboxMessage]], outcomes: list[Outcome], started: set[int]
-    ) -> None:
-        """One group's batches, in order, each outcome added to `outcomes` as soon as it is known
-        (so that a round cut short still records it)."""
+    async def _send_in_order(self, batches: list[list[OutboxMessage]], record: _RoundRecord, started: set[int]) -> None:
+        """One group's batches, in order, each outcome recorded as soon as it is known."""
         for index, batch in enumerate(batches):
             if self._stopping:
                 return
             started.update(row.id for row in batch)
             result = await self._send(batch)
-            outcomes += result
             waiting = [o for o in result if o.status == "pending"]
             if waiting:
                 # Released untried (their tries not used up) until the one that failed is tried
                 # again, so that they do not overtake it.
                 again = waiting[0].next_attempt_at
-                outcomes += [
+                result += [
                     Outcome(row, "pending", row.attempts, next_attempt_at=again)
                     for later in batches[index + 1 :]
                     for row in later
                 ]
+            await record.add(result)
+            if waiting:
                 return
 
     async def _send(self, rows: list[OutboxMessage]) -> list[Outcome]:

@@ -300,3 +300,21 @@ async def test_a_starting_sender_leaves_a_live_senders_rows_and_takes_a_dead_one
     taking_over = OutboxSender(chat.app.database, chat.platform, clock)
     assert await taking_over.drain() == 2  # at once, not when the leases run out
     assert taking_over.ambiguous == 2
+
+
+async def test_a_rounds_sends_are_written_as_they_go_so_that_a_killed_process_leaves_few_in_doubt(
+    chat: Chat,
+) -> None:
+    ids = await queue_bulk(chat, 8)
+    platform = SlowPlatform(hold_from=4)
+    sender = OutboxSender(chat.app.database, platform, chat.app.town.clock)
+    sender.concurrency = 2  # one round of 8, written 2 at a time
+    draining = asyncio.create_task(sender.drain())
+    await asyncio.wait_for(platform.waiting.wait(), 10)  # mid-round: four sent, the fifth under way
+    for _ in range(500):  # the second pair's write may still be on its way
+        if [s for s, _ in await statuses(chat, ids)].count("sent") == 4:
+            break
+        await asyncio.sleep(0.01)
+    assert [s for s, _ in await statuses(chat, ids)] == ["sent"] * 4 + ["sending"] * 4
+    platform.gate.set()
+    assert await asyncio.wait_for(draining, 10) == 8
