@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 
 import pytest
+from chat_harness import Chat, FakePlatform
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
@@ -17,7 +18,6 @@ from handlers.dispatcher import MessageNotStored
 from handlers.messages import IncomingMessage, OutgoingMessage
 from storage.models import InboundMessage, OutboxMessage, ReportRevision
 from storage.repos.inbound import InboundMessages
-from tests.chat_harness import Chat, FakePlatform
 
 FULL = "日报 入户排查120户，返乡3人，居家观察12人，发热0人，消毒2次"
 WUXING, WANGXIAN = "console:五星村", "console:王岘村"
