@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError, StreamTerminatedError
 
+from handlers.dispatcher import MessageNotStored
 from handlers.messages import IncomingMessage, OutgoingMessage
 
 from .config import WechatSection
@@ -389,10 +390,22 @@ class WechatAdapter:
     async def _handle_messages(self) -> None:
         while True:
             message_id = await self._events.get()
-            try:
-                await self._handle(message_id)
-            except Exception:
-                log.exception("WeChat message %s could not be handled", message_id)
+            tries = 0
+            while True:
+                try:
+                    await self._handle(message_id)
+                except MessageNotStored as exc:
+                    # The database cannot take it now. WeChat will not send it again, so it is held
+                    # (and the messages behind it, to keep their order) until the database is back.
+                    first, longest = self.settings.reconnect_delay
+                    delay = min(longest, first * 2**tries)
+                    tries += 1
+                    log.warning("WeChat message %s not stored (%s); trying again in %.1f s", message_id, exc, delay)
+                    await asyncio.sleep(delay)
+                    continue
+                except Exception:
+                    log.exception("WeChat message %s could not be handled", message_id)
+                break
 
     async def _handle(self, message_id: str) -> None:
         bot = self._bot

@@ -29,6 +29,8 @@ from bot.delivery import MAX_ATTEMPTS
 from bot.wechat_adapter import WechatAdapter, WechatSettings, _connection_lost
 from bot.wechat_compat import load_wechaty
 from handlers.clock import ManualClock
+from handlers.dispatcher import MessageNotStored
+from handlers.messages import IncomingMessage
 from storage import Database
 from storage.models import OutboxMessage
 
@@ -502,3 +504,20 @@ async def test_one_room_gets_at_most_one_message_per_interval(
     await running.stop()
     times = [s.at for s in standin.sent]
     assert min(b - a for a, b in itertools.pairwise(times)) >= 0.25 * 0.999
+
+
+async def test_a_message_the_database_could_not_take_is_held_until_it_can(
+    bot: Bot, standin: PuppetStandin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failures = [MessageNotStored("the database is down"), MessageNotStored("the database is down")]
+    receive = bot.app.receive
+
+    async def down_for_a_while(message: IncomingMessage) -> None:
+        if failures:
+            raise failures.pop(0)
+        await receive(message)
+
+    monkeypatch.setattr(bot.app, "receive", down_for_a_while)
+    standin.say(WUXING, "wxid_head1", FULL_REPORT)  # WeChat gives it once: the bot must not drop it
+    await standin.wait_for(lambda: standin.texts_to(WUXING))
+    assert not failures and standin.texts_to(WUXING)[0].startswith("✅ 已收到五星村")
