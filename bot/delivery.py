@@ -17,7 +17,7 @@ from handlers.clock import Clock
 from handlers.messages import OutgoingMessage
 from storage import Database
 from storage.models import OutboxMessage
-from storage.repos.outbox import Outcome
+from storage.repos.outbox import PRIORITY_REPLY, Outcome
 from storage.sender_presence import SenderPresence, new_owner
 
 log = logging.getLogger(__name__)
@@ -63,30 +63,46 @@ class PlatformAdapter(Platform, Protocol):
 
 
 class _RoundRecord:
-    """A round's outcomes, written to the outbox as they come, `every` at a time: a round's sends
-    share few commits, and a process killed mid-round leaves only the sends since the last write
-    in doubt (to be sent again, and counted as ambiguous, at the next start)."""
+    """A round's outcomes, written to the outbox while the round goes on, whenever `every` have
+    come: a process killed mid-round leaves only the sends since the last write in doubt (to be
+    sent again, and counted as ambiguous, at the next start). The writes run beside the sends, so
+    that no send waits for a commit."""
 
     def __init__(self, sender: OutboxSender, every: int) -> None:
         self.sender = sender
         self.every = max(1, every)
         self.outcomes: list[Outcome] = []
         self._written = 0
-        self._writing = asyncio.Lock()
+        self._writer: asyncio.Task[None] | None = None
 
-    async def add(self, outcomes: list[Outcome]) -> None:
+    def add(self, outcomes: list[Outcome]) -> None:
         self.outcomes += outcomes
-        if len(self.outcomes) - self._written >= self.every:
-            await self.flush()  # behind a write under way, if there is one; then it writes what came since
+        if (self._writer is None or self._writer.done()) and len(self.outcomes) - self._written >= self.every:
+            self._writer = asyncio.create_task(self._write_while_due())
+
+    async def _write_while_due(self) -> None:
+        while len(self.outcomes) - self._written >= self.every:
+            await self._write()
+
+    async def _write(self, extra: Sequence[Outcome] = (), *, report: bool = True) -> None:
+        end = len(self.outcomes)
+        pending = [*self.outcomes[self._written : end], *extra]
+        if pending:
+            await self.sender.write_outcomes(pending, report=report)
+        self._written = end
 
     async def flush(self, extra: Sequence[Outcome] = (), *, report: bool = True) -> None:
-        """Write what is not written yet, and `extra` (rows given back untried)."""
-        async with self._writing:
-            end = len(self.outcomes)
-            pending = [*self.outcomes[self._written : end], *extra]
-            if pending:
-                await self.sender.write_outcomes(pending, report=report)
-            self._written = end
+        """Once the round's sends are over: after the write under way, what is not written yet,
+        and `extra` (rows given back untried)."""
+        if self._writer is not None:
+            await self._writer
+        await self._write(extra, report=report)
+
+
+def _overtakable(batches: list[list[OutboxMessage]]) -> bool:
+    """Whether something queued since these were read could have to go before them: not if they
+    are all as urgent as anything can be (replies and alerts)."""
+    return any(row.priority > PRIORITY_REPLY for batch in batches for row in batch)
 
 
 def outgoing(row: OutboxMessage) -> OutgoingMessage:
@@ -181,7 +197,9 @@ class OutboxSender:
         size = 1 if self.paced else self.concurrency * ROUND
         for start in range(0, len(batches), size):
             sent += await self._round(batches[start : start + size])
-            if self._stopping or (sent and (self.paced or self.wake.is_set())):
+            if self._stopping or (
+                sent and (self.paced or (self.wake.is_set() and _overtakable(batches[start + size :])))
+            ):
                 break
         return sent
 
@@ -225,7 +243,10 @@ class OutboxSender:
             # Cancelled mid-round (the process is stopping): what went out is recorded and what
             # never started is given back. A send cut off on its way stays "sending", to be sent
             # again as ambiguous at the next start: the platform may have it.
-            await record.flush(self._untried(claimed, record.outcomes, started), report=False)
+            try:
+                await record.flush(self._untried(claimed, record.outcomes, started), report=False)
+            except Exception:
+                log.exception("could not record a round cut short: its sends will go again, as ambiguous")
             raise
         await record.flush(self._untried(claimed, record.outcomes, started))
         return sum(1 for o in record.outcomes if o.status == "sent")
@@ -284,7 +305,7 @@ class OutboxSender:
                     for later in batches[index + 1 :]
                     for row in later
                 ]
-            await record.add(result)
+            record.add(result)
             if waiting:
                 return
 
