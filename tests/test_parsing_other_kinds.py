@@ -263,11 +263,23 @@ def test_a_notice_that_looks_like_a_report_is_a_notice() -> None:
         "/broadcast 五星村, 红星村：明天开会",
         "/broadcast 五星村 红星村 明天开会",
         "公告 五星村；红星村：明天开会",
+        "通知 @五星村 @红星村，明天开会",  # after an @ a comma may end the list
+        "/broadcast 五星村,红星村,明天开会",
     ],
 )
 def test_a_notice_can_name_villages(text: str) -> None:
     result = parse(text, village=None, role="admin")
     assert result["fields"] == {"body": "明天开会", "villages": ["五星村", "红星村"]}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["通知@五星村，明天开会", "通知@五星村今晚开会", "通知@五星村 明天开会", "通知@五星村：明天开会"],
+)
+def test_a_mentioned_village_is_the_only_target_however_the_body_follows(text: str) -> None:
+    result = parse(text, village=None, role="admin")
+    assert result["fields"]["villages"] == ["五星村"]
+    assert result["fields"]["body"] in ("明天开会", "今晚开会")
 
 
 @pytest.mark.parametrize(
@@ -278,6 +290,8 @@ def test_a_notice_can_name_villages(text: str) -> None:
         ("通知 五星村、石头村、李家社区：明天停止聚餐", ["石头村", "李家社区"]),
         ("通知 石头村：明天停止聚餐", ["石头村"]),  # one name before a colon: it addresses that village
         ("/broadcast 石头村 明天停止聚餐", ["石头村"]),  # the command's form is /broadcast 村名 …
+        ("通知@石头村明天停止聚餐", ["石头村"]),  # an @ names a target, even glued to the body
+        ("通知@张村长 明天停止聚餐", ["张村长"]),
     ],
 )
 def test_a_name_that_is_no_village_is_kept_for_the_refusal_not_sent_everywhere(text: str, unknown: list[str]) -> None:
@@ -296,6 +310,8 @@ def test_a_name_that_is_no_village_is_kept_for_the_refusal_not_sent_everywhere(t
         ("通知 今晚 8点开会", "今晚 8点开会"),
         ("/broadcast 出门请佩戴口罩，勤洗手，不串门。", "出门请佩戴口罩，勤洗手，不串门。"),
         ("通知 五星村、红星村明天开会，请准时参加", "五星村、红星村明天开会，请准时参加"),
+        ("通知 五星村，今晚开会", "五星村，今晚开会"),  # a plain list ends at a colon or a space only
+        ("通知@所有人，今晚开会", "今晚开会"),
     ],
 )
 def test_a_notice_that_names_no_village_goes_to_all(text: str, body: str) -> None:

@@ -28,6 +28,7 @@ EVERYONE = frozenset({"所有人", "全体成员", "全体", "大家", "all", "e
 #: How this country's village names end, so that a name the town does not have is still seen as one
 #: and refused ("五星村,石头村 …"), instead of going to every village as the notice's first words.
 PLACE_ENDINGS = ("村", "社区", "居委会", "村委会", "嘎查", "屯")
+_PLACE_ENDING = re.compile("|".join(PLACE_ENDINGS))
 #: Words that name villages in general ("各村、各社区：…" is how a notice addresses everyone).
 GENERAL_PLACES = ("各", "全", "所有", "本", "每", "该", "邻", "外")
 
@@ -68,31 +69,63 @@ def _targets(rest: str, vocab: Vocabulary, command: bool) -> tuple[list[str], st
     mentioned = False
     at = len(rest) - len(rest.lstrip())
     while (name := _NAME.match(rest, at)) is not None:
-        mentioned = mentioned or name[0][0] in "@＠"
+        mention = name[0][0] in "@＠"
+        mentioned = mentioned or mention
+        whole = bool(_END.match(rest, name.end()) or _COMMA.match(rest, name.end()))
+        village = _leading_village(name[1], vocab, whole=whole) if mention else None
+        if village is not None and len(village) < len(name[1]):
+            names.append(village)  # @五星村今晚开会: the mention ends where the village's name ends
+            at = name.start(1) + len(village)
+            break
         names.append(name[1])
         at = name.end()
         if rest[at : at + 1] in ("@", "＠"):  # @五星村@王岘村
             continue
-        if comma := _COMMA.match(rest, at):  # 五星村，王岘村
-            at = comma.end()
-            continue
-        # 五星村 王岘村 … or @五星村 @王岘村 …: the list goes on past a space only with a village or a mention
-        space = _SPACE.match(rest, at)
-        following = _NAME.match(rest, space.end()) if space else None
-        if space and following and (following[0][0] in "@＠" or to_simplified(following[1]) in vocab.village_names):
-            at = space.end()
+        # 五星村，王岘村 … or 五星村 王岘村 … or @五星村 @王岘村 …: the list goes on past a comma or a
+        # space only with another mention, village or village-like name; otherwise the body begins
+        separator = _COMMA.match(rest, at) or _SPACE.match(rest, at)
+        following = _NAME.match(rest, separator.end()) if separator else None
+        if separator and following and _goes_on(rest, following, vocab, after_comma=bool(separator[0].strip())):
+            at = separator.end()
             continue
         break
-    end = _END.match(rest, at)
-    if not names or end is None:
+    # After an @ or /broadcast a comma may end the list too (通知@五星村，今晚开会); after a plain 通知
+    # it may not: in `通知 五星村、红星村明天开会` the names are the body's.
+    end = _END.match(rest, at) or (_COMMA.match(rest, at) if mentioned or command else None)
+    if not names or (end is None and not mentioned):
         return [], rest
-    if mentioned:
+    body_at = end.end() if end is not None else at
+    if mentioned:  # an @ always names targets: never everyone by mistake
         targets = [n for n in names if n not in EVERYONE and to_simplified(n) not in vocab.bot_names]
-    elif all(_names_a_village(n, vocab, alone=len(names) == 1 and not command and not end[0].strip()) for n in names):
+    elif end is not None and all(
+        _names_a_village(n, vocab, alone=len(names) == 1 and not command and not end[0].strip()) for n in names
+    ):
         targets = names
     else:
         return [], rest
-    return targets, rest[end.end() :]
+    return targets, rest[body_at:]
+
+
+def _goes_on(rest: str, following: re.Match[str], vocab: Vocabulary, *, after_comma: bool) -> bool:
+    """Whether the name after a separator is one more target, not the body's first word."""
+    if following[0][0] in "@＠" or to_simplified(following[1]) in vocab.village_names:
+        return True
+    # After a comma, a name that reads like a village's and is followed by more of the list or the
+    # body (石头村 in `五星村,石头村 …`) is one more target, to be refused if the town has no such village.
+    ends_a_word = _COMMA.match(rest, following.end()) or _END.match(rest, following.end())
+    return after_comma and bool(ends_a_word) and _names_a_village(following[1], vocab, alone=False)
+
+
+def _leading_village(word: str, vocab: Vocabulary, *, whole: bool) -> str | None:
+    """The longest village name (or alias) that `word` begins with, as written in `word`; failing
+    that, when nothing separates the word from the body (`whole` is false), its beginning up to a
+    village-like ending (@石头村今晚开会: 石头村, to be refused)."""
+    simplified = to_simplified(word)
+    found = max((n for n in vocab.village_names if simplified.startswith(n)), key=len, default=None)
+    if found:
+        return word[: len(found)]
+    ending = None if whole else _PLACE_ENDING.search(word[:10])
+    return word[: ending.end()] if ending and not word.startswith(GENERAL_PLACES) else None
 
 
 def _names_a_village(name: str, vocab: Vocabulary, *, alone: bool) -> bool:
