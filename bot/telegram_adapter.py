@@ -360,14 +360,17 @@ class TelegramAdapter:
         out are remembered by chat and skipped where the retry begins with the very same parts. By
         chat and text of the parts, not by the whole message, since the retry may differ from the
         try (the outbox sender merges what else is waiting for the group, and a merged message
-        quotes nothing), and the group has those parts whatever follows them. In memory only: after
-        a restart the whole message goes again."""
+        quotes nothing), and the group has those parts whatever follows them. Kept until a send to
+        the chat begins with them, not lost to another message sent there meanwhile. In memory only:
+        after a restart the whole message goes again."""
         me = await self._ready()
         chat = self._moved.get(message.chat, message.chat)
         parts = render(message, lambda user_id: self.people.name(user_id) or SOMEONE)
-        went, first_id = self._partial.pop(message.chat, ((), None))
+        went, first_id = self._partial.get(message.chat, ((), None))
         done = _leading_parts_sent(parts, went)
-        if not done:
+        if done:  # this send takes up where that one stopped: the memory is used up
+            del self._partial[message.chat]
+        else:  # another message to the chat (an alert while a long one waits): the memory is kept
             first_id = None
         for index, part in enumerate(parts):
             if index < done:

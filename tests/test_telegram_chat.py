@@ -302,6 +302,28 @@ async def test_a_long_message_whose_second_part_failed_goes_again_from_that_part
     assert "\n".join(bot.telegram.sent_to(LEADERS)[before:]) == other
 
 
+async def test_a_long_messages_sent_parts_are_remembered_across_another_send_to_the_group(bot: Running) -> None:
+    lines = [f"第{n}行：五星村、王岘村、红星村 🚨 数据核对完毕，请各村继续做好防控工作。" for n in range(300)]
+    long_text = "\n".join(lines)
+    leaders = f"telegram:{LEADERS}"
+    bot.telegram.fail(LEADERS, after=1)  # part 1 arrives, part 2 is refused (502)
+    with pytest.raises(DeliveryError):
+        await bot.adapter.deliver(OutgoingMessage(chat=leaders, text=long_text, purpose="summary"))
+    [first] = bot.telegram.sent
+    # While the summary waits for its retry, an alert goes to the same group on its own.
+    await bot.adapter.deliver(OutgoingMessage(chat=leaders, text="🚨 卡口发现发热人员", purpose="alert"))
+    first_id = await bot.adapter.deliver(OutgoingMessage(chat=leaders, text=long_text, purpose="summary"))
+    parts = bot.telegram.sent_to(LEADERS)
+    assert parts.count(first.text) == 1  # part 1 is not sent again
+    assert "\n".join(p for p in parts if p != "🚨 卡口发现发热人员") == long_text
+    assert first_id == str(first.message_id)
+
+    # Used once, the memory is gone: the same long message sent again goes whole.
+    before = len(bot.telegram.sent_to(LEADERS))
+    await bot.adapter.deliver(OutgoingMessage(chat=leaders, text=long_text, purpose="summary"))
+    assert "\n".join(bot.telegram.sent_to(LEADERS)[before:]) == long_text
+
+
 async def test_429_is_retried_after_the_time_telegram_asks(bot: Running) -> None:
     bot.telegram.flood(WUXING, retry_after=1)
     report = bot.says(WUXING, WUXING_HEAD, FULL_REPORT)
