@@ -42,17 +42,32 @@ from .turn import Turn
 
 log = logging.getLogger(__name__)
 
-#: Failures of the database itself, not of the message: worth handling the message again.
-TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.DisconnectionError,
-    sa_exc.TimeoutError,
-    ConnectionError,
-)
+#: SQLSTATE classes of PostgreSQL failures that are the server's or the connection's, not the
+#: message's: 08 connection exception, 40 transaction rollback (deadlock, serialization failure
+#: between two processes), 53 insufficient resources, 57 operator intervention (a restart).
+TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure of the database itself, worth handling the message again: a dropped or refused
+    connection, a deadlock, SQLite's busy lock. Not a broken schema, a full disk or a bug, which
+    would fail again every time and hold up every message behind this one."""
+    if isinstance(exc, (sa_exc.DisconnectionError, sa_exc.TimeoutError, ConnectionError)):
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if isinstance(sqlstate, str) and sqlstate[:2] in TRANSIENT_SQLSTATE_CLASSES:
+        return True
+    text = str(exc.orig).lower()
+    return isinstance(exc, sa_exc.OperationalError) and ("database is locked" in text or "busy" in text)
+
+
 #: Seconds before each new try of a message the database failed: a lock or a reconnect takes
-#: moments; a longer outage ends in an apology (or, if even that cannot be stored, the platform's
-#: own redelivery).
+#: moments; after a longer outage the message is not stored (MessageNotStored) and the platform
+#: keeps it: Telegram sends it again, the WeChat adapter holds it and tries again.
 RETRY_DELAYS = (0.2, 1.0, 3.0)
 
 KindAction = Callable[[Turn, ParseResult], Awaitable[None]]
@@ -108,7 +123,10 @@ class Dispatcher:
             attempt = _Attempt()
             try:
                 return await self._handle(message, attempt)
-            except TRANSIENT_ERRORS as exc:
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.exception("handling message %s in %s failed", message.message_id, message.chat)
+                    return await self._give_up(message, apologise=attempt.addressed)
                 delay = next(delays, None)
                 if delay is not None:
                     log.warning("the database failed while handling message %s in %s (%s); trying again in %.1f s",
@@ -120,9 +138,6 @@ class Dispatcher:
                 raise MessageNotStored(
                     f"message {message.message_id} in {message.chat}: the database kept failing ({exc})"
                 ) from exc
-            except Exception:
-                log.exception("handling message %s in %s failed", message.message_id, message.chat)
-            return await self._give_up(message, apologise=attempt.addressed)
 
     async def handle_many(self, messages: Sequence[IncomingMessage]) -> list[OutgoingMessage]:
         """Handle and store messages that arrived together, in order, in one transaction: one commit

@@ -9,12 +9,12 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from chat_harness import Chat, FakePlatform
-from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from bot.delivery import LEASE, DeliveryError, OutboxSender
 from handlers import texts
-from handlers.dispatcher import MessageNotStored
+from handlers.dispatcher import MessageNotStored, is_transient
 from handlers.messages import IncomingMessage, OutgoingMessage
 from storage.models import InboundMessage, OutboxMessage, ReportRevision
 from storage.repos.inbound import InboundMessages
@@ -318,3 +318,39 @@ async def test_a_rounds_sends_are_written_as_they_go_so_that_a_killed_process_le
     assert [s for s, _ in await statuses(chat, ids)] == ["sent"] * 4 + ["sending"] * 4
     platform.gate.set()
     assert await asyncio.wait_for(draining, 10) == 8
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+async def test_a_postgresql_connection_dropped_mid_message_costs_a_retry_not_the_message(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat.app.dispatcher.retry_delays = (0, 0)
+    real = InboundMessages.claim
+    dropped: list[int] = []
+
+    async def claim(self: InboundMessages, *args: object, **kwargs: object) -> int | None:
+        if not dropped:
+            dropped.append(1)  # the server ends this session, as a restart or a failover does
+            await self.session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        return await real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(InboundMessages, "claim", claim)
+    await chat.app.receive(IncomingMessage("console", WUXING, WUXING_HEAD, FULL, "t-1", chat.app.town.clock.now()))
+    await chat.app.drain()
+    assert dropped and chat.sent_to(WUXING)[0].startswith("✅ 已收到五星村")
+    assert await count(chat, ReportRevision) == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (OperationalError("INSERT …", {}, Exception("database is locked")), True),
+        (OperationalError("SELECT …", {}, Exception("no such column: outbox.lease_owner")), False),
+        (OperationalError("INSERT …", {}, Exception("database or disk is full")), False),
+        (IntegrityError("INSERT …", {}, Exception("UNIQUE constraint failed")), False),
+        (DBAPIError("SELECT 1", {}, Exception("gone"), connection_invalidated=True), True),
+        (RuntimeError("a bug"), False),
+    ],
+)
+def test_what_counts_as_the_databases_failure_not_the_messages(error: Exception, transient: bool) -> None:
+    assert is_transient(error) is transient
