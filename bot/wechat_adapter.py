@@ -161,6 +161,12 @@ def recovery_text(seconds: float) -> str:
     return f"✅ 微信机器人已恢复连接（断线约{minutes}分钟），积压的消息正在依次发出。"
 
 
+def doubled_delay(first: float, longest: float, tries: int) -> float:
+    """`first` doubled for each of `tries`, up to `longest`. The exponent is capped: an outage of
+    days makes thousands of tries, and 2**1024 times a float is an OverflowError, not `longest`."""
+    return float(min(longest, first * 2 ** min(max(0, tries), 64)))
+
+
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
@@ -268,7 +274,7 @@ class WechatAdapter:
 
     def _backoff(self, attempt: int) -> float:
         first, longest = self.settings.reconnect_delay
-        return float(min(longest, first * 2 ** max(0, attempt - 1))) * (0.75 + 0.25 * self._rng.random())
+        return doubled_delay(first, longest, attempt - 1) * (0.75 + 0.25 * self._rng.random())
 
     async def _connect_and_listen(self, stop: asyncio.Event) -> None:
         await self._probe()
@@ -398,7 +404,7 @@ class WechatAdapter:
                     # The database cannot take it now. WeChat will not send it again, so it is held
                     # (and the messages behind it, to keep their order) until the database is back.
                     first, longest = self.settings.reconnect_delay
-                    delay = min(longest, first * 2**tries)
+                    delay = doubled_delay(first, longest, tries)
                     tries += 1
                     log.warning("WeChat message %s not stored (%s); trying again in %.1f s", message_id, exc, delay)
                     await asyncio.sleep(delay)

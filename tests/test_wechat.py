@@ -26,7 +26,7 @@ from wechat_standin import PuppetStandin
 from bot.app import App
 from bot.config import TownConfig, parse_config
 from bot.delivery import MAX_ATTEMPTS
-from bot.wechat_adapter import WechatAdapter, WechatSettings, _connection_lost
+from bot.wechat_adapter import WechatAdapter, WechatSettings, _connection_lost, doubled_delay
 from bot.wechat_compat import load_wechaty
 from handlers.clock import ManualClock
 from handlers.dispatcher import MessageNotStored
@@ -441,6 +441,18 @@ def test_only_a_lost_connection_defers_a_send_without_using_up_a_try() -> None:
         assert _connection_lost(lost), lost
     for failed in (StreamTerminatedError("Stream reset by remote party, error_code: 0"), ValueError("bad payload")):
         assert not _connection_lost(failed), failed
+
+
+def test_backoff_doubles_to_its_longest_and_stays_there_however_long_the_outage() -> None:
+    first, longest = WechatSettings().reconnect_delay
+    assert [doubled_delay(first, longest, tries) for tries in range(8)] == [1, 2, 4, 8, 16, 32, 60, 60]
+    # Days of a database or WeChat outage: thousands of tries, and no OverflowError (2**1024 is no float).
+    for tries in (1023, 1024, 5000, 10**6):
+        assert doubled_delay(first, longest, tries) == longest
+        assert doubled_delay(1e-9, 1e9, tries) == 1e9  # a longest far beyond the first is still reached
+    adapter = WechatAdapter.__new__(WechatAdapter)  # only its settings and random numbers: nothing runs
+    adapter.settings, adapter._rng = WechatSettings(), random.Random(7)
+    assert 0.75 * longest <= adapter._backoff(5000) <= longest
 
 
 async def test_wechat_being_down_for_long_tells_the_leaders_on_another_platform(
