@@ -392,7 +392,9 @@ FAILURE_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
         "机器人已被移出该群",
     ),
     (("not enough rights", "have no rights"), "机器人在该群没有发言权限"),
-    (("timed out", "timeout", "did not answer", "504"), "发送失败（平台无响应）"),
+    # A gateway's 504 as the Telegram adapter writes it, "(504)" (a "Gateway Timeout" has "timeout");
+    # never a bare 504, which chat ids in an error may have too (25046731562@chatroom, -1001504…).
+    (("timed out", "timeout", "did not answer", "(504)"), "发送失败（平台无响应）"),
 )  # fmt: skip
 SEND_FAILED = "发送失败"
 

@@ -64,6 +64,12 @@ async def test_the_reasons_are_in_chinese_and_the_raw_errors_stay_in_the_databas
         ("Telegram refused the message: Chat not found", "机器人已被移出该群"),
         ("Telegram refused the message: Not enough rights to send text messages", "机器人在该群没有发言权限"),
         ("a gateway waited for Telegram in vain (504) after the message was sent", "发送失败（平台无响应）"),
+        ("Telegram: Gateway Timeout", "发送失败（平台无响应）"),
+        # A chat id with 504 in it is no gateway's 504.
+        ("sending to WeChat failed: ValueError: no room 25046731562@chatroom", "发送失败"),
+        ("the puppet service refused the message: INVALID_ARGUMENT room 25046731562@chatroom", "发送失败"),
+        ("telegram:-1001504000001 is not a WeChat chat", "发送失败"),
+        ("Telegram: Bad Gateway", "发送失败"),  # a 502 is an answer: Telegram did not take the message
         ("the request never reached Telegram (ConnectError); nothing was sent", "发送失败"),
         (None, "发送失败"),
     ],
