@@ -75,8 +75,8 @@ class App:
         return sender
 
     async def _notices_settled(self, outbox_ids: list[int]) -> None:
-        await report_settled_notices(self.database, self.town, outbox_ids)
-        self.wake_senders()
+        if await report_settled_notices(self.database, self.town, outbox_ids):
+            self.wake_senders()  # a delivery report to send; not after every send of a broadcast
 
     async def drain(self) -> int:
         """Deliver what is due on every platform now; the number delivered."""

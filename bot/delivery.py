@@ -81,8 +81,12 @@ class _RoundRecord:
             self._writer = asyncio.create_task(self._write_while_due())
 
     async def _write_while_due(self) -> None:
-        while len(self.outcomes) - self._written >= self.every:
-            await self._write()
+        try:
+            while len(self.outcomes) - self._written >= self.every:
+                await self._write()
+        except Exception:
+            # Kept, not lost: the round's last write tries them again.
+            log.warning("could not record sends mid-round; trying again at the round's end", exc_info=True)
 
     async def _write(self, extra: Sequence[Outcome] = (), *, report: bool = True) -> None:
         end = len(self.outcomes)
@@ -96,7 +100,14 @@ class _RoundRecord:
         and `extra` (rows given back untried)."""
         if self._writer is not None:
             await self._writer
-        await self._write(extra, report=report)
+        for delay in WRITE_RETRY_DELAYS:
+            try:
+                await self._write(extra, report=report)
+                return
+            except Exception:
+                log.warning("could not record a round's sends; trying again in %.1f s", delay, exc_info=True)
+                await asyncio.sleep(delay)
+        await self._write(extra, report=report)  # if this fails too, the rows stay "sending" (ambiguous)
 
 
 def _overtakable(batches: list[list[OutboxMessage]]) -> bool:
@@ -126,6 +137,12 @@ LEASE = dt.timedelta(seconds=120)
 # share of the claim's commit smaller. Outcomes are written `concurrency` at a time (_RoundRecord).
 ROUND = 4
 MERGE_LIMIT = 3500  # characters: under every platform's limit, with room for mentions
+# How far back a starting sender looks for notices whose delivery report was never sent: a report
+# about a week-old notice would only confuse, and a database upgraded from before reports has many.
+UNREPORTED_LOOKBACK = dt.timedelta(days=1)
+# Seconds between tries of a round's last write (SQLite busy, a connection dropped): sends that
+# went out but were not recorded would go again, as ambiguous, once their leases ran out.
+WRITE_RETRY_DELAYS = (0.2, 1.0, 3.0)
 # Due rows read at a time: wide enough that the messages waiting for one group are seen, and
 # merged, together even when hundreds of groups are waiting too.
 WINDOW = 1000
@@ -382,8 +399,9 @@ class OutboxSender:
     async def _run(self, idle_seconds: float) -> None:
         async with self.database.transaction() as store:
             now = self.clock.now()
-            alive = await self.presence.alive(await store.outbox.lease_owners(self.platform.name, now))
-            stranded = await store.outbox.expire_leases(self.platform.name, now, alive)
+            owners = await store.outbox.lease_owners(self.platform.name, now)
+            dead = owners - await self.presence.alive(owners)
+            stranded = await store.outbox.expire_leases(self.platform.name, now, dead)
         if stranded:
             log.warning(
                 "%d %s messages were being sent by a sender that stopped: sending them again, they may arrive twice",
@@ -392,7 +410,7 @@ class OutboxSender:
             )
         if self.settled is not None:
             async with self.database.transaction() as store:
-                unreported = await store.outbox.unreported_notice_rows(self.platform.name)
+                unreported = await store.outbox.unreported_notice_rows(self.platform.name, now - UNREPORTED_LOOKBACK)
             await self._settle(unreported)
         while not self._stopping:
             try:
@@ -401,6 +419,10 @@ class OutboxSender:
                 log.exception("outbox drain failed; will try again")
             if self._stopping:
                 return
+            try:
+                await self.presence.keep()
+            except Exception:
+                log.warning("could not renew this sender's presence lock; trying again", exc_info=True)
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
             # comes as the event is set, and the sender would then never stop.
             with contextlib.suppress(TimeoutError):

@@ -24,8 +24,9 @@ _MENTION = re.compile(r"@\S+")  # @镇防控办 收到: whom it answers, not wha
 _NOT_WORDS = re.compile(r"[\W_]+")  # punctuation, blanks, emoji
 
 
-async def report_settled_notices(database: Database, town: Town, outbox_ids: list[int]) -> None:
-    """For each notice among these rows whose every send has settled, tell its sender how it went."""
+async def report_settled_notices(database: Database, town: Town, outbox_ids: list[int]) -> int:
+    """For each notice among these rows whose every send has settled, tell its sender how it went;
+    the number of reports queued."""
     async with database.transaction() as store:
         touched = select(NoticeDelivery.notice_id).where(NoticeDelivery.outbox_id.in_(outbox_ids))
         # Only notices with no send still open: one counting query, so that a broadcast to a
@@ -38,13 +39,12 @@ async def report_settled_notices(database: Database, town: Town, outbox_ids: lis
         query = select(Notice).where(
             Notice.id.in_(touched), Notice.id.not_in(still_open), Notice.receipt_sent_at.is_(None)
         )
-        for notice in (await store.session.scalars(query)).all():
-            await report_notice(store, town, notice)
+        return sum([await report_notice(store, town, notice) for notice in (await store.session.scalars(query)).all()])
 
 
-async def report_notice(store: Store, town: Town, notice: Notice) -> None:
+async def report_notice(store: Store, town: Town, notice: Notice) -> bool:
     """Tell the notice's sender how it went (all its sends settled), once: compare-and-set, since
-    two sends settling at once (concurrent senders) must not both report."""
+    two sends settling at once (concurrent senders) must not both report. Whether it was queued."""
     rows = {r.id: r for r in await store.outbox.by_ids([d.outbox_id for d in notice.deliveries])}
     failures = [
         (d.village, texts.failure_reason(rows[d.outbox_id].error))
@@ -61,10 +61,11 @@ async def report_notice(store: Store, town: Town, notice: Notice) -> None:
         .execution_options(synchronize_session=False)
     )
     if getattr(claimed, "rowcount", 0) != 1:
-        return
+        return False
     targets = [notice.chat] if notice.chat else await town.directory.leaders_chats(store)
     for chat in targets:
         await store.outbox.enqueue(chat=chat, text=text, purpose="receipt", at=now, priority=PRIORITY_REPLY)
+    return True
 
 
 def is_doubtful(text: str) -> bool:

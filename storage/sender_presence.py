@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import time
 import zlib
 from collections.abc import Iterable
 
@@ -31,6 +32,10 @@ log = logging.getLogger(__name__)
 LOCK_CLASS = zlib.crc32(b"villagebot-outbox-sender") & 0x7FFFFFFF
 
 
+#: Seconds between looks at the lock's connection while the sender runs.
+KEEP_EVERY = 30.0
+
+
 def new_owner() -> int:
     """A number for one sender's life: a positive int4, as the advisory lock's second key is."""
     return secrets.randbelow(0x7FFFFFFE) + 1
@@ -41,6 +46,7 @@ class SenderPresence:
         self.database = database
         self.owner = owner
         self._connection: AsyncConnection | None = None
+        self._next_check = 0.0
 
     async def announce(self) -> None:
         """Hold this sender's lock until `withdraw` (or until the process dies)."""
@@ -54,6 +60,20 @@ class SenderPresence:
             await connection.close()
             raise
         self._connection = connection
+
+    async def keep(self) -> None:
+        """Take the lock again if its connection went (a database restart dropped it), so that no
+        starting sender takes this one for dead. Looks at most every KEEP_EVERY seconds."""
+        if self._connection is None or time.monotonic() < self._next_check:
+            return
+        self._next_check = time.monotonic() + KEEP_EVERY
+        try:
+            await self._connection.execute(text("SELECT 1"))
+            await self._connection.commit()
+        except Exception:
+            log.warning("the connection holding this sender's presence lock went; taking the lock again")
+            await self.withdraw()
+            await self.announce()
 
     async def alive(self, owners: Iterable[int]) -> set[int]:
         """The owners among these whose sender is running now (this one included)."""

@@ -18,6 +18,7 @@ from handlers.dispatcher import MessageNotStored, is_transient
 from handlers.messages import IncomingMessage, OutgoingMessage
 from storage.models import InboundMessage, OutboxMessage, ReportRevision
 from storage.repos.inbound import InboundMessages
+from storage.repos.outbox import Outbox
 
 FULL = "日报 入户排查120户，返乡3人，居家观察12人，发热0人，消毒2次"
 WUXING, WANGXIAN = "console:五星村", "console:王岘村"
@@ -354,3 +355,56 @@ async def test_a_postgresql_connection_dropped_mid_message_costs_a_retry_not_the
 )
 def test_what_counts_as_the_databases_failure_not_the_messages(error: Exception, transient: bool) -> None:
     assert is_transient(error) is transient
+
+
+async def test_a_round_whose_first_write_fails_records_everything_at_its_end_and_sends_nothing_twice(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = await queue_bulk(chat, 8)
+    real = Outbox.settle
+    failed: list[int] = []
+
+    async def settle(self: Outbox, *args: object, **kwargs: object) -> None:
+        if not failed:
+            failed.append(1)
+            raise OperationalError("UPDATE outbox …", {}, Exception("database is locked"))
+        await real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Outbox, "settle", settle)
+    sender = OutboxSender(chat.app.database, chat.platform, chat.app.town.clock)
+    sender.concurrency = 2
+    assert await sender.drain() == 8
+    assert failed and await statuses(chat, ids) == [("sent", 1)] * 8
+    assert len(chat.platform.sent) == 8
+
+
+async def test_senders_are_woken_for_a_delivery_report_not_for_every_send_of_a_broadcast(chat: Chat) -> None:
+    now = chat.app.town.clock.now()
+    await chat.app.receive(IncomingMessage("console", "console:leaders", "console:town_office", "通知：开会", "n", now))
+    sender = chat.app.senders["console"]
+    async with chat.app.database.transaction() as store:
+        rows = await store.outbox.due(now, "console", limit=100)
+    notice_rows = [r.id for r in rows if r.purpose == "notice"]
+    sender.wake.clear()
+    await chat.app._notices_settled(notice_rows[:1])  # one send of several recorded: nothing to report yet
+    assert not sender.wake.is_set()
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+async def test_a_sender_whose_presence_connection_dropped_takes_its_lock_again(chat: Chat) -> None:
+    clock = chat.app.town.clock
+    sender = OutboxSender(chat.app.database, chat.platform, clock)
+    await sender.presence.announce()
+    connection = sender.presence._connection
+    assert connection is not None
+    pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar()
+    await connection.commit()
+    async with chat.app.database.engine.connect() as other:
+        await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await other.commit()
+    watcher = OutboxSender(chat.app.database, chat.platform, clock).presence
+    assert sender.presence.owner not in await watcher.alive({sender.presence.owner})  # looks dead now
+    sender.presence._next_check = 0.0
+    await sender.presence.keep()
+    assert sender.presence.owner in await watcher.alive({sender.presence.owner})
+    await sender.presence.withdraw()

@@ -199,24 +199,26 @@ class Outbox:
         )
         return {owner or 0 for owner in (await self.session.scalars(query)).all()}
 
-    async def expire_leases(self, platform: str, now: dt.datetime, alive: set[int]) -> int:
-        """At a sender's start: rows this platform's senders were sending when they stopped are free
-        again at once, to be sent again as ambiguous; the rows of senders still `alive` (in other
-        processes: see storage/sender_presence.py) are left to them."""
+    async def expire_leases(self, platform: str, now: dt.datetime, dead: set[int]) -> int:
+        """At a sender's start: rows that senders known to be `dead` (see storage/sender_presence.py)
+        were sending when they stopped are free again at once, to be sent again as ambiguous. Only
+        those: a row a live sender claims meanwhile is its own."""
+        if not dead:
+            return 0
         result = await self.session.execute(
             update(OutboxMessage)
             .where(
                 OutboxMessage.status == "sending",
                 OutboxMessage.chat.startswith(f"{platform}:", autoescape=True),
                 OutboxMessage.lease_until >= now,
-                sa.func.coalesce(OutboxMessage.lease_owner, 0).not_in(alive),
+                sa.func.coalesce(OutboxMessage.lease_owner, 0).in_(dead),
             )
             .values(lease_until=now - dt.timedelta(microseconds=1))
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def unreported_notice_rows(self, platform: str) -> list[int]:
+    async def unreported_notice_rows(self, platform: str, since: dt.datetime) -> list[int]:
         """This platform's settled rows (sent, or failed for good) of notices whose delivery report
         was never sent: the process stopped between recording a notice's last send and reporting
         on it. Handed to the report at a sender's start, so that the admin still hears."""
@@ -226,6 +228,7 @@ class Outbox:
             .join(OutboxMessage, OutboxMessage.id == NoticeDelivery.outbox_id)
             .where(
                 Notice.receipt_sent_at.is_(None),
+                Notice.sent_at >= since,
                 OutboxMessage.status.in_(("sent", "failed")),
                 OutboxMessage.chat.startswith(f"{platform}:", autoescape=True),
             )
