@@ -149,9 +149,14 @@ async def send_due_scheduled_notices(town: Town, database: Database, now: dt.dat
             scheduled.status = "sent"
             scheduled.notice_id = queued.notice_id if queued else None
             groups = queued.groups if queued else 0
-            await store.outbox.enqueue(
-                chat=scheduled.chat, text=texts.scheduled_notice_sent(scheduled.id, groups), purpose="receipt", at=now
-            )
+            if queued is None:
+                reply = texts.notice_no_groups()
+            elif groups:
+                reply = texts.scheduled_notice_sent(scheduled.id, groups)
+            else:
+                reply = None  # every village's group removed the bot: the 0/N delivery report, written already, says so
+            if reply is not None:
+                await store.outbox.enqueue(chat=scheduled.chat, text=reply, purpose="receipt", at=now)
             sent += groups
     return sent
 

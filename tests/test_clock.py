@@ -189,3 +189,20 @@ async def test_config_notices_repeat_daily_once_a_day(database, clock: ManualClo
     await app.drain()
     assert platform.texts_in("console:五星村") == ["📢【王岘镇通知】\n每日提醒：出门戴口罩"] * 2
     assert platform.texts_in("console:王岘村") == []
+
+
+async def test_a_scheduled_notice_to_only_unreachable_villages_gets_only_the_delivery_report(
+    chat: Chat, clock: ManualClock
+) -> None:
+    town = chat.app.town
+    async with chat.app.database.transaction() as store:
+        for village in town.directory.village_names:
+            await store.bindings.bind(f"console:{village}", "village", village, "console:bot", town.clock.now())
+            await store.bindings.mark_unreachable(f"console:{village}")
+    await chat.person("leaders", "admin").says("定时通知 明天08:00 请各村于上午九点前完成消杀。")
+    before = len(chat.sent_to(LEADERS))
+    clock.set(clock.now() + dt.timedelta(days=2))
+    assert await jobs.send_due_scheduled_notices(town, chat.app.database, clock.now()) == 0
+    await chat.app.drain()
+    told = chat.sent_to(LEADERS)[before:]
+    assert len(told) == 1 and "已送达 0/8 个群" in told[0]
