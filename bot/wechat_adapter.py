@@ -555,10 +555,12 @@ class WechatAdapter:
         except Exception as exc:
             if self._bot is not bot or not self.online or _connection_lost(exc):
                 # Not this message's fault: the next try waits for the next connection in `deliver`,
-                # and a deferral keeps the row's tries for when WeChat is back.
+                # and a deferral keeps the row's tries for when WeChat is back. The request may have
+                # reached the service before the connection went: sent again, counted as ambiguous.
                 raise DeliveryError(
                     f"the connection to WeChat went while sending: {_describe(exc)}",
                     retry_after=self.settings.reconnect_delay[0],
+                    ambiguous=True,
                 ) from exc
             # Anything else may fail every time (a broken room): it uses up a try, so the row is
             # tried again with backoff and ends `failed`, and the notice's delivery report settles.
