@@ -265,6 +265,12 @@ def test_a_notice_that_looks_like_a_report_is_a_notice() -> None:
         "公告 五星村；红星村：明天开会",
         "通知 @五星村 @红星村，明天开会",  # after an @ a comma may end the list
         "/broadcast 五星村,红星村,明天开会",
+        "通知@五星村、红星村明天开会",  # after an @ a village's name may run into the body
+        "/broadcast 五星村、红星村村干部明天开会",
+        "通知@五星村\u2005红星村村民：明天开会",  # WeChat's mention ends with U+2005; 村民 is who is addressed
+        "通知 五星村村民、红星村两委：明天开会",
+        "通知：@五星村 @红星村 明天开会",
+        "@五星村 @红星村 通知：明天开会",
     ],
 )
 def test_a_notice_can_name_villages(text: str) -> None:
@@ -292,6 +298,7 @@ def test_a_mentioned_village_is_the_only_target_however_the_body_follows(text: s
         ("/broadcast 石头村 明天停止聚餐", ["石头村"]),  # the command's form is /broadcast 村名 …
         ("通知@石头村明天停止聚餐", ["石头村"]),  # an @ names a target, even glued to the body
         ("通知@张村长 明天停止聚餐", ["张村长"]),
+        ("通知@王岘镇各村：明天停止聚餐", ["王岘镇各村"]),  # an alias (王岘) is no village at a word's start
     ],
 )
 def test_a_name_that_is_no_village_is_kept_for_the_refusal_not_sent_everywhere(text: str, unknown: list[str]) -> None:
@@ -312,6 +319,10 @@ def test_a_name_that_is_no_village_is_kept_for_the_refusal_not_sent_everywhere(t
         ("通知 五星村、红星村明天开会，请准时参加", "五星村、红星村明天开会，请准时参加"),
         ("通知 五星村，今晚开会", "五星村，今晚开会"),  # a plain list ends at a colon or a space only
         ("通知@所有人，今晚开会", "今晚开会"),
+        ("通知@所有人今晚开会", "今晚开会"),
+        ("通知@各村 今晚开会", "今晚开会"),
+        ("@王岘防疫小助手 通知 今晚开会", "今晚开会"),  # the bot is mentioned, not a village
+        ("通知 五星村今晚开会", "五星村今晚开会"),  # a plain 通知: the name is the body's
     ],
 )
 def test_a_notice_that_names_no_village_goes_to_all(text: str, body: str) -> None:
