@@ -100,14 +100,20 @@ class _RoundRecord:
         and `extra` (rows given back untried)."""
         if self._writer is not None:
             await self._writer
-        for delay in WRITE_RETRY_DELAYS:
+        for delay in (*WRITE_RETRY_DELAYS, None):
             try:
                 await self._write(extra, report=report)
                 return
             except Exception:
+                if delay is None:
+                    break
                 log.warning("could not record a round's sends; trying again in %.1f s", delay, exc_info=True)
                 await asyncio.sleep(delay)
-        await self._write(extra, report=report)  # if this fails too, the rows stay "sending" (ambiguous)
+        # Still not written: the sender keeps them and writes them before it claims anything more,
+        # so that these sends are not taken for lost (and sent again) when their leases run out.
+        self.sender.unwritten += [*self.outcomes[self._written :], *extra]
+        self._written = len(self.outcomes)
+        log.error("could not record a round's sends; kept to be recorded before the next round", exc_info=True)
 
 
 def _overtakable(batches: list[list[OutboxMessage]]) -> bool:
@@ -177,6 +183,7 @@ class OutboxSender:
         # Whose leases are this sender's: a sender in another process leaves them alone while this
         # one runs, and takes them over at once when it has died (storage/sender_presence.py).
         self.presence = SenderPresence(database, new_owner())
+        self.unwritten: list[Outcome] = []  # outcomes a round could not record: see _RoundRecord.flush
 
     async def drain(self, limit: int = WINDOW) -> int:
         """Send every due message of this platform; the number of rows delivered."""
@@ -239,6 +246,8 @@ class OutboxSender:
         return batches
 
     async def _round(self, batches: list[list[OutboxMessage]]) -> int:
+        await self.presence.keep()
+        await self._write_unwritten()
         claimed = await self._claim(batches)
         if not claimed:
             return 0
@@ -278,6 +287,18 @@ class OutboxSender:
             for row in batch
             if row.id not in settled and row.id not in started
         ]
+
+    async def _write_unwritten(self) -> None:
+        """Outcomes a round could not record (the database failed): recorded now, or this fails
+        and no more is claimed until they are."""
+        if not self.unwritten:
+            return
+        outcomes, self.unwritten = self.unwritten, []
+        try:
+            await self.write_outcomes(outcomes)
+        except Exception:
+            self.unwritten = outcomes + self.unwritten
+            raise
 
     async def write_outcomes(self, outcomes: list[Outcome], *, report: bool = True) -> None:
         """Record what became of claimed rows and, unless told not to, report on settled notices."""
@@ -394,6 +415,8 @@ class OutboxSender:
         try:
             await self._run(idle_seconds)
         finally:
+            with contextlib.suppress(Exception):
+                await self._write_unwritten()
             await self.presence.withdraw()
 
     async def _run(self, idle_seconds: float) -> None:
@@ -421,8 +444,9 @@ class OutboxSender:
                 return
             try:
                 await self.presence.keep()
+                await self._write_unwritten()
             except Exception:
-                log.warning("could not renew this sender's presence lock; trying again", exc_info=True)
+                log.warning("could not renew this sender's presence or record its sends; trying again", exc_info=True)
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
             # comes as the event is set, and the sender would then never stop.
             with contextlib.suppress(TimeoutError):

@@ -42,10 +42,12 @@ from .turn import Turn
 
 log = logging.getLogger(__name__)
 
-#: SQLSTATE classes of PostgreSQL failures that are the server's or the connection's, not the
-#: message's: 08 connection exception, 40 transaction rollback (deadlock, serialization failure
-#: between two processes), 53 insufficient resources, 57 operator intervention (a restart).
-TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57")
+#: PostgreSQL failures that are the server's or the connection's for a moment, not the message's:
+#: the classes 08 connection exception, 40 transaction rollback (a deadlock or serialization
+#: failure between two processes) and 57 operator intervention (a restart); and out of memory or
+#: of connections. Not 53100 disk full, which stays until someone frees the disk.
+TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "57")
+TRANSIENT_SQLSTATES = ("53200", "53300")
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -59,7 +61,7 @@ def is_transient(exc: BaseException) -> bool:
     if exc.connection_invalidated:
         return True
     sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    if isinstance(sqlstate, str) and sqlstate[:2] in TRANSIENT_SQLSTATE_CLASSES:
+    if isinstance(sqlstate, str) and (sqlstate[:2] in TRANSIENT_SQLSTATE_CLASSES or sqlstate in TRANSIENT_SQLSTATES):
         return True
     text = str(exc.orig).lower()
     return isinstance(exc, sa_exc.OperationalError) and ("database is locked" in text or "busy" in text)

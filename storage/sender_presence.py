@@ -46,34 +46,48 @@ class SenderPresence:
         self.database = database
         self.owner = owner
         self._connection: AsyncConnection | None = None
+        self._wanted = False  # announced and not withdrawn: the lock should be held
         self._next_check = 0.0
 
-    async def announce(self) -> None:
-        """Hold this sender's lock until `withdraw` (or until the process dies)."""
+    async def announce(self) -> bool:
+        """Hold this sender's lock until `withdraw` (or until the process dies); whether it is held.
+        A try, never a wait: the only other holder can be a starting sender looking for a moment
+        whether this one is alive, or the server's memory of this sender's dropped connection."""
+        self._wanted = True
         if self.database.dialect != "postgresql" or self._connection is not None:
-            return
+            return True
         connection = await self.database.engine.connect()
         try:
-            await connection.execute(text("SELECT pg_advisory_lock(:c, :o)"), {"c": LOCK_CLASS, "o": self.owner})
+            parameters = {"c": LOCK_CLASS, "o": self.owner}
+            held = bool((await connection.execute(text("SELECT pg_try_advisory_lock(:c, :o)"), parameters)).scalar())
             await connection.commit()
         except Exception:
             await connection.close()
             raise
+        if not held:
+            await connection.close()
+            log.warning("this sender's presence lock is held elsewhere for now; trying again")
+            return False
         self._connection = connection
+        return True
 
     async def keep(self) -> None:
         """Take the lock again if its connection went (a database restart dropped it), so that no
-        starting sender takes this one for dead. Looks at most every KEEP_EVERY seconds."""
-        if self._connection is None or time.monotonic() < self._next_check:
+        starting sender takes this one for dead. Looks at most every KEEP_EVERY seconds, and
+        until it holds the lock again."""
+        if not self._wanted or self.database.dialect != "postgresql" or time.monotonic() < self._next_check:
             return
         self._next_check = time.monotonic() + KEEP_EVERY
-        try:
-            await self._connection.execute(text("SELECT 1"))
-            await self._connection.commit()
-        except Exception:
-            log.warning("the connection holding this sender's presence lock went; taking the lock again")
-            await self.withdraw()
-            await self.announce()
+        if self._connection is not None:
+            try:
+                await self._connection.execute(text("SELECT 1"))
+                await self._connection.commit()
+                return
+            except Exception:
+                log.warning("the connection holding this sender's presence lock went; taking the lock again")
+                await self._drop()
+        if not await self.announce():
+            self._next_check = time.monotonic() + 1.0  # soon: until then other senders may take this one for dead
 
     async def alive(self, owners: Iterable[int]) -> set[int]:
         """The owners among these whose sender is running now (this one included)."""
@@ -93,6 +107,10 @@ class SenderPresence:
         return alive
 
     async def withdraw(self) -> None:
+        self._wanted = False
+        await self._drop()
+
+    async def _drop(self) -> None:
         if self._connection is None:
             return
         connection, self._connection = self._connection, None

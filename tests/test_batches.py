@@ -12,6 +12,7 @@ from chat_harness import Chat, FakePlatform
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from bot import delivery
 from bot.delivery import LEASE, DeliveryError, OutboxSender
 from handlers import texts
 from handlers.dispatcher import MessageNotStored, is_transient
@@ -19,6 +20,7 @@ from handlers.messages import IncomingMessage, OutgoingMessage
 from storage.models import InboundMessage, OutboxMessage, ReportRevision
 from storage.repos.inbound import InboundMessages
 from storage.repos.outbox import Outbox
+from storage.sender_presence import LOCK_CLASS
 
 FULL = "日报 入户排查120户，返乡3人，居家观察12人，发热0人，消毒2次"
 WUXING, WANGXIAN = "console:五星村", "console:王岘村"
@@ -408,3 +410,44 @@ async def test_a_sender_whose_presence_connection_dropped_takes_its_lock_again(c
     await sender.presence.keep()
     assert sender.presence.owner in await watcher.alive({sender.presence.owner})
     await sender.presence.withdraw()
+
+
+async def test_sends_a_round_could_not_record_are_recorded_before_the_next_round_not_sent_again(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery, "WRITE_RETRY_DELAYS", (0, 0))
+    first = await queue_bulk(chat, 4)
+    real = Outbox.settle
+    failing = [True]
+
+    async def settle(self: Outbox, *args: object, **kwargs: object) -> None:
+        if failing[0]:
+            raise OperationalError("UPDATE outbox …", {}, Exception("database is locked"))
+        await real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Outbox, "settle", settle)
+    sender = OutboxSender(chat.app.database, chat.platform, chat.app.town.clock)
+    sender.concurrency = 2
+    await sender.drain()
+    assert await statuses(chat, first) == [("sending", 0)] * 4 and len(sender.unwritten) == 4
+    failing[0] = False  # the database is back
+    second = await queue_bulk(chat, 2)
+    assert await sender.drain() == 2
+    assert await statuses(chat, first + second) == [("sent", 1)] * 6
+    assert len(chat.platform.sent) == 6  # the first four once each
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+async def test_a_sender_that_could_not_take_its_presence_lock_keeps_trying(chat: Chat) -> None:
+    presence = OutboxSender(chat.app.database, chat.platform, chat.app.town.clock).presence
+    lock = {"c": LOCK_CLASS, "o": presence.owner}
+    async with chat.app.database.engine.connect() as other:  # e.g. the server's memory of a dropped connection
+        await other.execute(text("SELECT pg_advisory_lock(:c, :o)"), lock)
+        assert not await presence.announce()
+        await other.execute(text("SELECT pg_advisory_unlock(:c, :o)"), lock)
+        await other.commit()
+    presence._next_check = 0.0
+    await presence.keep()
+    watcher = OutboxSender(chat.app.database, chat.platform, chat.app.town.clock).presence
+    assert presence.owner in await watcher.alive({presence.owner})
+    await presence.withdraw()
