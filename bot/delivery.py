@@ -104,16 +104,17 @@ class _RoundRecord:
             try:
                 await self._write(extra, report=report)
                 return
-            except Exception:
+            except Exception as exc:
                 if delay is None:
+                    # Still not written: the sender keeps them and writes them before it claims
+                    # anything more, so that these sends are not taken for lost (and sent again)
+                    # when their leases run out.
+                    log.error("could not record a round's sends (%s); kept to be recorded before the next round", exc)
                     break
                 log.warning("could not record a round's sends; trying again in %.1f s", delay, exc_info=True)
                 await asyncio.sleep(delay)
-        # Still not written: the sender keeps them and writes them before it claims anything more,
-        # so that these sends are not taken for lost (and sent again) when their leases run out.
         self.sender.unwritten += [*self.outcomes[self._written :], *extra]
         self._written = len(self.outcomes)
-        log.error("could not record a round's sends; kept to be recorded before the next round", exc_info=True)
 
 
 def _overtakable(batches: list[list[OutboxMessage]]) -> bool:
