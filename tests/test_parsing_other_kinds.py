@@ -271,6 +271,7 @@ def test_a_notice_that_looks_like_a_report_is_a_notice() -> None:
         "通知 五星村村民、红星村两委：明天开会",
         "通知：@五星村 @红星村 明天开会",
         "@五星村 @红星村 通知：明天开会",
+        "通知： @五星村 @红星村 明天开会",
     ],
 )
 def test_a_notice_can_name_villages(text: str) -> None:
@@ -288,6 +289,11 @@ def test_a_mentioned_village_is_the_only_target_however_the_body_follows(text: s
     assert result["fields"]["body"] in ("明天开会", "今晚开会")
 
 
+def test_after_a_space_a_village_that_runs_into_the_body_is_the_bodys() -> None:
+    result = parse("通知@五星村 红星村村民张某是密接", village=None, role="admin")
+    assert result["fields"] == {"body": "红星村村民张某是密接", "villages": ["五星村"]}
+
+
 @pytest.mark.parametrize(
     ("text", "unknown"),
     [
@@ -299,6 +305,7 @@ def test_a_mentioned_village_is_the_only_target_however_the_body_follows(text: s
         ("通知@石头村明天停止聚餐", ["石头村"]),  # an @ names a target, even glued to the body
         ("通知@张村长 明天停止聚餐", ["张村长"]),
         ("通知@王岘镇各村：明天停止聚餐", ["王岘镇各村"]),  # an alias (王岘) is no village at a word's start
+        ("通知 @allan 明天停止聚餐", ["allan"]),  # not @all
     ],
 )
 def test_a_name_that_is_no_village_is_kept_for_the_refusal_not_sent_everywhere(text: str, unknown: list[str]) -> None:
@@ -323,6 +330,16 @@ def test_a_name_that_is_no_village_is_kept_for_the_refusal_not_sent_everywhere(t
         ("通知@各村 今晚开会", "今晚开会"),
         ("@王岘防疫小助手 通知 今晚开会", "今晚开会"),  # the bot is mentioned, not a village
         ("通知 五星村今晚开会", "五星村今晚开会"),  # a plain 通知: the name is the body's
+        # After @所有人 (or @各村, @全体村干部) comes the body, whatever village it names first.
+        ("通知@所有人\u2005五星村发现一例密接，各村加强排查", "五星村发现一例密接，各村加强排查"),
+        ("通知：@所有人 红星村村民张某是密接", "红星村村民张某是密接"),
+        ("通知@各村 村委会今晚开会", "村委会今晚开会"),
+        ("通知@全体村干部 今晚开会", "今晚开会"),
+        # /broadcast's body may begin with a village, or with words about villages in general.
+        ("/broadcast 五星村发现一例密接，各村加强排查", "五星村发现一例密接，各村加强排查"),
+        ("/broadcast 请各村今晚8点前上报", "请各村今晚8点前上报"),
+        ("/broadcast 从即日起各村严禁聚餐", "从即日起各村严禁聚餐"),
+        ("/broadcast 镇村干部今晚开会", "镇村干部今晚开会"),
     ],
 )
 def test_a_notice_that_names_no_village_goes_to_all(text: str, body: str) -> None:

@@ -29,7 +29,6 @@ EVERYONE = ("所有人", "全体成员", "全体", "大家", "各村", "各社�
 #: How this country's village names end, so that a name the town does not have is still seen as one
 #: and refused ("五星村,石头村 …"), instead of going to every village as the notice's first words.
 PLACE_ENDINGS = ("村", "社区", "居委会", "村委会", "嘎查", "屯")
-_PLACE_ENDING = re.compile("|".join(PLACE_ENDINGS))
 #: Words that name villages in general ("各村、各社区：…" is how a notice addresses everyone).
 GENERAL_PLACES = ("各", "全", "所有", "本", "每", "该", "邻", "外")
 #: Who in a village a notice may address after its name (五星村村民：…, @五星村两委): still that village.
@@ -47,12 +46,12 @@ def parse_notice(original: str, vocab: Vocabulary) -> ParseResult | None:
     command = "broadcast" in trigger[0]
     targets, rest = _targets(original[trigger.end() :], vocab, command)
     # @五星村 通知：… names its village before the trigger (other mentions there are the bot or people)
-    leading = [n for n in _MENTION.findall(trigger[0]) if _village_in(n, vocab, glued=False)[0] is not None]
+    leading = [n for n in _MENTION.findall(trigger[0]) if _village_in(n, vocab, run_on=False)[0] is not None]
     targets = leading + targets
     body = _LEAD.sub("", rest, count=1).rstrip()
     fields: dict[str, Any] = {"body": body}
     if targets:
-        known = [vocab.village_names.get(to_simplified(_village_in(t, vocab, glued=False)[0] or t)) for t in targets]
+        known = [vocab.village_names.get(to_simplified(_village_in(t, vocab, run_on=False)[0] or t)) for t in targets]
         fields["villages"] = list(dict.fromkeys(k for k in known if k))
         unknown = [t for t, k in zip(targets, known, strict=True) if k is None]
         if unknown:
@@ -65,34 +64,40 @@ def parse_notice(original: str, vocab: Vocabulary) -> ParseResult | None:
 def _targets(rest: str, vocab: Vocabulary, command: bool) -> tuple[list[str], str]:
     """The villages a notice names before its body, and the body's text.
 
-    Named as `@五星村@王岘村：…`, `@五星村 @王岘村 …`, `@五星村，王岘村：…`, `@五星村今晚…` (after an
-    @ every name is a target, and a village's name may run into the body), or as a list:
-    `五星村,王岘村 …`, `五星村、王岘村：…`, `五星村 王岘村 …`, `五星村村民：…`. A list is taken as
-    targets when every name in it is a village or reads like one; then a name the town does not
-    have is refused rather than the whole text sent everywhere. One name that the town does not
-    have is taken as a target only before a colon (通知 石头村：…) or after /broadcast, whose form
-    is `/broadcast 村名 …`: after 通知 and a space it is more likely the body's first word.
-    Anything else is all body."""
+    Named as `@五星村@王岘村：…`, `@五星村 @王岘村 …`, `@五星村，王岘村：…`, `@五星村今晚…`, or
+    `@五星村、王岘村今晚…` (after an @ every name is a target, and a village's name may run into
+    the body), or as a list: `五星村,王岘村 …`, `五星村、王岘村：…`, `五星村 王岘村 …`, `五星村村民：…`.
+    A list is taken as targets when every name in it is a village or reads like one; then a name
+    the town does not have is refused rather than the whole text sent everywhere. One name that
+    the town does not have is taken as a target only before a colon (通知 石头村：…) or after
+    /broadcast, whose form is `/broadcast 村名 …`: after 通知 and a space it is more likely the
+    body's first word. @所有人 (or the bot) names no village, and what follows it is the body
+    unless it is another @. Anything else is all body."""
     at = len(rest) - len(rest.lstrip())
     if rest[at : at + 1] in ("：", ":"):
-        after = _END.match(rest, at)
-        if after is None or rest[after.end() : after.end() + 1] not in ("@", "＠"):
+        after = _skip_space(rest, at + 1)
+        if rest[after : after + 1] not in ("@", "＠"):
             return [], rest  # 通知：… the body starts at the colon (unless an @ follows: 通知：@五星村 …)
-        at = after.end()
+        at = after
     names: list[str] = []
-    mentioned = False
+    mentioned = False  # an @ named a village (or tried to)
+    everyone = False  # the last name was @所有人 or the bot: only another @ goes on from it
+    after_comma = False
     glued = False  # the last name ran into the body: 通知@五星村今晚开会
     while (name := _NAME.match(rest, at)) is not None:
         mention = name[0][0] in "@＠"
-        mentioned = mentioned or mention
         whole = bool(_END.match(rest, name.end()) or _COMMA.match(rest, name.end()))
-        if mention and (everyone := _everyone_in(name[1], vocab)) is not None:
-            at = name.start(1) + len(everyone)  # @所有人 (or the bot): no village
-            if len(everyone) < len(name[1]):
+        addressed = _everyone_in(name[1], vocab, whole=whole) if mention else None
+        everyone = addressed is not None
+        if addressed is not None:
+            at = name.start(1) + len(addressed)
+            if len(addressed) < len(name[1]):
                 glued = True
                 break
         else:
-            village, length = _village_in(name[1], vocab, glued=mentioned or command, whole=whole)
+            mentioned = mentioned or mention
+            run_on = mention or (after_comma and (mentioned or command))
+            village, length = _village_in(name[1], vocab, run_on=run_on, whole=whole)
             if village is not None and length < len(name[1]):
                 names.append(village)
                 at = name.start(1) + length
@@ -101,79 +106,104 @@ def _targets(rest: str, vocab: Vocabulary, command: bool) -> tuple[list[str], st
             names.append(name[1])
             at = name.end()
         if rest[at : at + 1] in ("@", "＠"):  # @五星村@王岘村
+            after_comma = False
             continue
         # 五星村，王岘村 … or 五星村 王岘村 … or @五星村 @王岘村 …: the list goes on past a comma or a
         # space only with another mention, village or village-like name; otherwise the body begins
         separator = _COMMA.match(rest, at) or _SPACE.match(rest, at)
         following = _NAME.match(rest, separator.end()) if separator else None
-        if (
-            separator
-            and following
-            and _goes_on(rest, following, vocab, bool(separator[0].strip()), mentioned or command)
-        ):
+        after_comma = bool(separator and separator[0].strip())
+        if separator and following and _goes_on(rest, following, vocab, after_comma, mentioned or command, everyone):
             at = separator.end()
             continue
         break
+    listing = mentioned or command or everyone
     # After an @ or /broadcast a comma may end the list too (通知@五星村，今晚开会); after a plain 通知
     # it may not: in `通知 五星村、红星村明天开会` the names are the body's.
-    end = None if glued else _END.match(rest, at) or (_COMMA.match(rest, at) if mentioned or command else None)
-    if not names and not mentioned:
-        return [], rest
+    end = None if glued else _END.match(rest, at) or (_COMMA.match(rest, at) if listing else None)
     body_at = end.end() if end is not None else at
-    if mentioned:  # an @ always names targets: never everyone by mistake
+    if mentioned:  # an @ naming a village always names targets: never everyone by mistake
         return names, rest[body_at:]
+    if not names:
+        return ([], rest[body_at:]) if everyone or glued else ([], rest)
     single = len(names) == 1 and not command and (end is None or not end[0].strip())
     if (end is not None or glued) and all(_names_a_village(n, vocab, alone=single) for n in names):
         return names, rest[body_at:]
     return [], rest
 
 
-def _goes_on(rest: str, following: re.Match[str], vocab: Vocabulary, after_comma: bool, listing: bool) -> bool:
+def _skip_space(text: str, at: int) -> int:
+    return at + len(text[at:]) - len(text[at:].lstrip())
+
+
+def _goes_on(
+    rest: str, following: re.Match[str], vocab: Vocabulary, after_comma: bool, listing: bool, everyone: bool
+) -> bool:
     """Whether the name after a separator is one more target, not the body's first word."""
     if following[0][0] in "@＠":
         return True
+    if everyone:
+        return False  # @所有人 五星村发现…: the body
     whole = bool(_END.match(rest, following.end()) or _COMMA.match(rest, following.end()))
-    if _village_in(following[1], vocab, glued=listing, whole=whole)[0] is not None:
+    if _village_in(following[1], vocab, run_on=after_comma and listing, whole=whole)[0] is not None:
         return True
     # After a comma, a name that reads like a village's and is followed by more of the list or the
     # body (石头村 in `五星村,石头村 …`) is one more target, to be refused if the town has no such village.
-    return after_comma and whole and _names_a_village(following[1], vocab, alone=False)
+    return after_comma and whole and _looks_like_a_village(following[1])
 
 
-def _village_in(word: str, vocab: Vocabulary, *, glued: bool, whole: bool = True) -> tuple[str | None, int]:
+def _village_in(word: str, vocab: Vocabulary, *, run_on: bool, whole: bool = True) -> tuple[str | None, int]:
     """The village `word` names, as written in it, and how much of the word that takes: all of it
     for a village's name or alias, or one followed by whom it addresses (五星村村民). Where a name
-    may run into the body (`glued`: after an @ or /broadcast), also a village's full name at the
-    word's start (五星村今晚开会, 红星村村干部今晚…) and, if nothing separates the word from the body
-    (not `whole`), a village-like name there (石头村今晚开会, to be refused). An alias is too short
-    to be found at a word's start: 王岘镇各村 is not 王岘村."""
+    may run into the body (`run_on`: after an @, or after a comma in a list that has one or follows
+    /broadcast), also a village's full name at the word's start (五星村今晚开会, 红星村村干部今晚…)
+    and, if nothing separates the word from the body (not `whole`), a village-like name there
+    (石头村今晚开会, to be refused). An alias is too short to be found at a word's start: 王岘镇各村
+    is not 王岘村."""
     simplified = to_simplified(word)
     if simplified in vocab.village_names:
         return word, len(word)
     found = max((n for n in vocab.village_names if simplified.startswith(n)), key=len, default=None)
     if found is not None and simplified[len(found) :] in ADDRESSEES:
         return word[: len(found)], len(word)
-    if not glued:
+    if not run_on:
         return None, 0
     if found is not None and vocab.village_names[found] == found:  # a full name, not an alias
         after = simplified[len(found) :]
         addressed = max((a for a in ADDRESSEES if after.startswith(a)), key=len, default="")
         return word[: len(found)], len(found) + len(addressed)
-    ending = None if whole else _PLACE_ENDING.search(word[:10])
-    if ending and not word.startswith(GENERAL_PLACES):
-        return word[: ending.end()], ending.end()
+    if not whole:
+        for length in range(2, min(len(word), 8) + 1):
+            if _looks_like_a_village(word[:length]):
+                return word[:length], length
     return None, 0
 
 
-def _everyone_in(word: str, vocab: Vocabulary) -> str | None:
-    """The mention of everyone (or of the bot) that `word` begins with, if it does."""
+def _everyone_in(word: str, vocab: Vocabulary, *, whole: bool) -> str | None:
+    """The mention of everyone (or of the bot) that `word` is, as much of it as that takes: all of
+    @所有人 or @全体村干部, or, when the word runs into the body (not `whole`), 所有人 in
+    @所有人今晚开会. Never a longer name that merely begins like one (@allan is not @all)."""
     simplified = to_simplified(word)
-    return next((w for w in (*EVERYONE, *vocab.bot_names) if simplified.startswith(w)), None)
+    for mention in (*EVERYONE, *vocab.bot_names):
+        if simplified == mention or (simplified.startswith(mention) and simplified[len(mention) :] in ADDRESSEES):
+            return word
+        if not whole and not mention.isascii() and simplified.startswith(mention):
+            return word[: len(mention)]
+    return None
+
+
+def _looks_like_a_village(name: str) -> bool:
+    """A name this town does not have that is still a village's (石头村, 李家社区), not words about
+    villages in general (各村, 请各村, 全镇村民) or a village's parts."""
+    return (
+        2 <= len(name) <= 8
+        and name.endswith(PLACE_ENDINGS)
+        and not any(word in name for word in ("各", "全", "所有"))
+        and not name.startswith(GENERAL_PLACES)
+    )
 
 
 def _names_a_village(name: str, vocab: Vocabulary, *, alone: bool) -> bool:
-    if _village_in(name, vocab, glued=False)[0] is not None:
+    if _village_in(name, vocab, run_on=False)[0] is not None:
         return True
-    if alone:
-        return False
-    return name.endswith(PLACE_ENDINGS) and not name.startswith(GENERAL_PLACES) and len(name) <= 10
+    return not alone and _looks_like_a_village(name)
