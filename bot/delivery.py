@@ -98,21 +98,29 @@ class _RoundRecord:
     async def flush(self, extra: Sequence[Outcome] = (), *, report: bool = True) -> None:
         """Once the round's sends are over: after the write under way, what is not written yet,
         and `extra` (rows given back untried)."""
-        if self._writer is not None:
-            await self._writer
-        for delay in (*WRITE_RETRY_DELAYS, None):
-            try:
-                await self._write(extra, report=report)
-                return
-            except Exception as exc:
-                if delay is None:
-                    # Still not written: the sender keeps them and writes them before it claims
-                    # anything more, so that these sends are not taken for lost (and sent again)
-                    # when their leases run out.
-                    log.error("could not record a round's sends (%s); kept to be recorded before the next round", exc)
-                    break
-                log.warning("could not record a round's sends; trying again in %.1f s", delay, exc_info=True)
-                await asyncio.sleep(delay)
+        try:
+            if self._writer is not None:
+                await self._writer
+            for delay in (*WRITE_RETRY_DELAYS, None):
+                try:
+                    await self._write(extra, report=report)
+                    return
+                except Exception as exc:
+                    if delay is None:
+                        log.error("could not record a round's sends (%s); kept to be recorded before the next", exc)
+                        break
+                    log.warning("could not record a round's sends; trying again in %.1f s", delay, exc_info=True)
+                    await asyncio.sleep(delay)
+        except BaseException:
+            self._hand_over(extra)  # cancelled while writing or waiting to write again
+            raise
+        self._hand_over(extra)
+
+    def _hand_over(self, extra: Sequence[Outcome]) -> None:
+        """What is still not written goes to the sender, which writes it before it claims anything
+        more (and at its stop), so that these sends are not taken for lost, and sent again, when
+        their leases run out. Writing an outcome twice is harmless: the second finds the row
+        no longer this sender's "sending"."""
         self.sender.unwritten += [*self.outcomes[self._written :], *extra]
         self._written = len(self.outcomes)
 
@@ -199,6 +207,7 @@ class OutboxSender:
         self.wake.set()
 
     async def _drain(self, limit: int) -> int:
+        await self._write_unwritten()
         delivered = 0
         while not self._stopping:
             self.wake.clear()  # what is queued from here on is in the rows read next, or wakes us
@@ -295,11 +304,13 @@ class OutboxSender:
         if not self.unwritten:
             return
         outcomes, self.unwritten = self.unwritten, []
+        written = False
         try:
             await self.write_outcomes(outcomes)
-        except Exception:
-            self.unwritten = outcomes + self.unwritten
-            raise
+            written = True
+        finally:
+            if not written:  # failed, or cancelled on the way: kept for the next try
+                self.unwritten = outcomes + self.unwritten
 
     async def write_outcomes(self, outcomes: list[Outcome], *, report: bool = True) -> None:
         """Record what became of claimed rows and, unless told not to, report on settled notices."""
@@ -416,8 +427,11 @@ class OutboxSender:
         try:
             await self._run(idle_seconds)
         finally:
-            with contextlib.suppress(Exception):
+            try:
                 await self._write_unwritten()
+            except Exception:
+                log.error("%d sends could not be recorded before stopping: they may go again at the next start",
+                          len(self.unwritten), exc_info=True)  # fmt: skip
             await self.presence.withdraw()
 
     async def _run(self, idle_seconds: float) -> None:

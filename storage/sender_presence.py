@@ -86,8 +86,12 @@ class SenderPresence:
             except Exception:
                 log.warning("the connection holding this sender's presence lock went; taking the lock again")
                 await self._drop()
-        if not await self.announce():
-            self._next_check = time.monotonic() + 1.0  # soon: until then other senders may take this one for dead
+        held = False
+        try:
+            held = await self.announce()
+        finally:
+            if not held:  # soon again: until then other senders may take this one for dead
+                self._next_check = time.monotonic() + 1.0
 
     async def alive(self, owners: Iterable[int]) -> set[int]:
         """The owners among these whose sender is running now (this one included)."""

@@ -451,3 +451,31 @@ async def test_a_sender_that_could_not_take_its_presence_lock_keeps_trying(chat:
     watcher = OutboxSender(chat.app.database, chat.platform, chat.app.town.clock).presence
     assert presence.owner in await watcher.alive({presence.owner})
     await presence.withdraw()
+
+
+async def test_sends_of_a_round_cancelled_while_its_write_waits_to_be_tried_again_are_kept(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery, "WRITE_RETRY_DELAYS", (30.0,))
+    ids = await queue_bulk(chat, 2)
+    real = Outbox.settle
+    failing = [True]
+    tried = asyncio.Event()
+
+    async def settle(self: Outbox, *args: object, **kwargs: object) -> None:
+        if failing[0]:
+            tried.set()
+            raise OperationalError("UPDATE outbox …", {}, Exception("database is locked"))
+        await real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Outbox, "settle", settle)
+    sender = OutboxSender(chat.app.database, chat.platform, chat.app.town.clock)
+    draining = asyncio.create_task(sender.drain())
+    await asyncio.wait_for(tried.wait(), 10)  # the write failed; the round waits to try it again
+    draining.cancel()  # the process stops meanwhile
+    with pytest.raises(asyncio.CancelledError):
+        await draining
+    assert len(sender.unwritten) == 2
+    failing[0] = False
+    await sender.drain()  # written before anything more is claimed
+    assert await statuses(chat, ids) == [("sent", 1)] * 2 and len(chat.platform.sent) == 2
