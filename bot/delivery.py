@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
@@ -121,6 +122,8 @@ class _RoundRecord:
         more (and at its stop), so that these sends are not taken for lost, and sent again, when
         their leases run out. Writing an outcome twice is harmless: the second finds the row
         no longer this sender's "sending"."""
+        if not self.sender.unwritten:
+            self.sender._unwritten_since = time.monotonic()
         self.sender.unwritten += [*self.outcomes[self._written :], *extra]
         self._written = len(self.outcomes)
 
@@ -193,6 +196,7 @@ class OutboxSender:
         # one runs, and takes them over at once when it has died (storage/sender_presence.py).
         self.presence = SenderPresence(database, new_owner())
         self.unwritten: list[Outcome] = []  # outcomes a round could not record: see _RoundRecord.flush
+        self._unwritten_since = 0.0  # when the oldest of them could not be recorded (monotonic)
 
     async def drain(self, limit: int = WINDOW) -> int:
         """Send every due message of this platform; the number of rows delivered."""
@@ -256,7 +260,10 @@ class OutboxSender:
         return batches
 
     async def _round(self, batches: list[list[OutboxMessage]]) -> int:
-        await self.presence.keep()
+        try:
+            await self.presence.keep()
+        except Exception:
+            log.warning("could not renew this sender's presence lock; sending on, trying again later", exc_info=True)
         await self._write_unwritten()
         claimed = await self._claim(batches)
         if not claimed:
@@ -275,10 +282,10 @@ class OutboxSender:
 
         try:
             await asyncio.gather(*(one_chat(chat_batches) for chat_batches in by_chat.values()))
-        except asyncio.CancelledError:
-            # Cancelled mid-round (the process is stopping): what went out is recorded and what
-            # never started is given back. A send cut off on its way stays "sending", to be sent
-            # again as ambiguous at the next start: the platform may have it.
+        except BaseException:
+            # Cancelled mid-round (the process is stopping), or worse: what went out is recorded
+            # and what never started is given back. A send cut off on its way stays "sending", to
+            # be sent again as ambiguous at the next start: the platform may have it.
             try:
                 await record.flush(self._untried(claimed, record.outcomes, started), report=False)
             except Exception:
@@ -308,6 +315,15 @@ class OutboxSender:
         try:
             await self.write_outcomes(outcomes)
             written = True
+        except Exception:
+            if time.monotonic() - self._unwritten_since > LEASE.total_seconds():
+                # Failing for longer than a lease: something other than a passing outage. Sending
+                # must not stop for it (a fever alert may be waiting); these rows go again, as
+                # ambiguous, now that their leases have run out.
+                log.error("gave up recording %d sends: they will go again, and may arrive twice", len(outcomes))
+                written = True
+                return
+            raise
         finally:
             if not written:  # failed, or cancelled on the way: kept for the next try
                 self.unwritten = outcomes + self.unwritten
@@ -423,7 +439,10 @@ class OutboxSender:
 
     async def run(self, idle_seconds: float = 1.0) -> None:
         """Drain whenever woken (a handler queued something) or every `idle_seconds`."""
-        await self.presence.announce()
+        try:
+            await self.presence.announce()
+        except Exception:
+            log.warning("could not take this sender's presence lock; sending on, trying again later", exc_info=True)
         try:
             await self._run(idle_seconds)
         finally:

@@ -14,6 +14,7 @@ these use the two-number space, which does not overlap it.)
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -34,6 +35,9 @@ LOCK_CLASS = zlib.crc32(b"villagebot-outbox-sender") & 0x7FFFFFFF
 
 #: Seconds between looks at the lock's connection while the sender runs.
 KEEP_EVERY = 30.0
+#: Seconds any one call about the lock may take: a connection that died without a word must not
+#: hold up sending for the operating system's TCP timeout.
+CALL_TIMEOUT = 5.0
 
 
 def new_owner() -> int:
@@ -56,13 +60,18 @@ class SenderPresence:
         self._wanted = True
         if self.database.dialect != "postgresql" or self._connection is not None:
             return True
-        connection = await self.database.engine.connect()
+        async with asyncio.timeout(CALL_TIMEOUT):
+            connection = await self.database.engine.connect()
         try:
             parameters = {"c": LOCK_CLASS, "o": self.owner}
-            held = bool((await connection.execute(text("SELECT pg_try_advisory_lock(:c, :o)"), parameters)).scalar())
-            await connection.commit()
-        except Exception:
-            await connection.close()
+            async with asyncio.timeout(CALL_TIMEOUT):
+                held = bool(
+                    (await connection.execute(text("SELECT pg_try_advisory_lock(:c, :o)"), parameters)).scalar()
+                )
+                await connection.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(connection.close())  # the lock goes with the connection
             raise
         if not held:
             await connection.close()
@@ -80,8 +89,9 @@ class SenderPresence:
         self._next_check = time.monotonic() + KEEP_EVERY
         if self._connection is not None:
             try:
-                await self._connection.execute(text("SELECT 1"))
-                await self._connection.commit()
+                async with asyncio.timeout(CALL_TIMEOUT):
+                    await self._connection.execute(text("SELECT 1"))
+                    await self._connection.commit()
                 return
             except Exception:
                 log.warning("the connection holding this sender's presence lock went; taking the lock again")
@@ -99,7 +109,7 @@ class SenderPresence:
         alive = {self.owner}
         if self.database.dialect != "postgresql" or not others:
             return alive
-        async with self.database.engine.connect() as connection:
+        async with asyncio.timeout(CALL_TIMEOUT), self.database.engine.connect() as connection:
             for owner in sorted(others):
                 parameters = {"c": LOCK_CLASS, "o": owner}
                 taken = (await connection.execute(text("SELECT pg_try_advisory_lock(:c, :o)"), parameters)).scalar()
@@ -119,7 +129,9 @@ class SenderPresence:
             return
         connection, self._connection = self._connection, None
         with contextlib.suppress(Exception):
-            await connection.execute(text("SELECT pg_advisory_unlock(:c, :o)"), {"c": LOCK_CLASS, "o": self.owner})
-            await connection.commit()
+            async with asyncio.timeout(CALL_TIMEOUT):
+                await connection.execute(text("SELECT pg_advisory_unlock(:c, :o)"), {"c": LOCK_CLASS, "o": self.owner})
+                await connection.commit()
         with contextlib.suppress(Exception):
-            await connection.close()
+            async with asyncio.timeout(CALL_TIMEOUT):
+                await connection.close()

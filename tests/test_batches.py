@@ -19,7 +19,7 @@ from handlers.dispatcher import MessageNotStored, is_transient
 from handlers.messages import IncomingMessage, OutgoingMessage
 from storage.models import InboundMessage, OutboxMessage, ReportRevision
 from storage.repos.inbound import InboundMessages
-from storage.repos.outbox import Outbox
+from storage.repos.outbox import Outbox, Outcome
 from storage.sender_presence import LOCK_CLASS
 
 FULL = "日报 入户排查120户，返乡3人，居家观察12人，发热0人，消毒2次"
@@ -479,3 +479,31 @@ async def test_sends_of_a_round_cancelled_while_its_write_waits_to_be_tried_agai
     failing[0] = False
     await sender.drain()  # written before anything more is claimed
     assert await statuses(chat, ids) == [("sent", 1)] * 2 and len(chat.platform.sent) == 2
+
+
+async def test_sends_that_cannot_be_recorded_for_longer_than_a_lease_do_not_stop_sending(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(delivery, "WRITE_RETRY_DELAYS", ())
+    first = await queue_bulk(chat, 2)
+    real = Outbox.settle
+    broken = set(first)  # rows whose outcome the database will not take, whatever happens
+
+    async def settle(self: Outbox, outcomes: list[Outcome], *args: object, **kwargs: object) -> None:
+        if any(o.row.id in broken for o in outcomes):
+            raise IntegrityError("UPDATE outbox …", {}, Exception("a constraint"))
+        await real(self, outcomes, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Outbox, "settle", settle)
+    sender = OutboxSender(chat.app.database, chat.platform, chat.app.town.clock)
+    await sender.drain()
+    assert len(sender.unwritten) == 2
+    with pytest.raises(IntegrityError):
+        await sender.drain()  # within a lease: nothing more is claimed until they are recorded
+    sender._unwritten_since -= LEASE.total_seconds() + 1
+    alert = await queue_bulk(chat, 1)
+    async with chat.app.database.transaction() as store:
+        [row] = await store.outbox.by_ids(alert)
+        row.priority = 0
+    assert await sender.drain() == 1  # given up on: the alert goes
+    assert sender.unwritten == []
