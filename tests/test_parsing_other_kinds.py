@@ -272,6 +272,9 @@ def test_a_notice_that_looks_like_a_report_is_a_notice() -> None:
         "通知：@五星村 @红星村 明天开会",
         "@五星村 @红星村 通知：明天开会",
         "通知： @五星村 @红星村 明天开会",
+        "通知 五星村和红星村：明天开会",
+        "通知 五星村、红星村书记：明天开会",
+        "通知@五星村两委班子 @红星村-张三 明天开会",  # whom it addresses, a WeChat nickname: the village's
     ],
 )
 def test_a_notice_can_name_villages(text: str) -> None:
@@ -289,9 +292,18 @@ def test_a_mentioned_village_is_the_only_target_however_the_body_follows(text: s
     assert result["fields"]["body"] in ("明天开会", "今晚开会")
 
 
-def test_after_a_space_a_village_that_runs_into_the_body_is_the_bodys() -> None:
-    result = parse("通知@五星村 红星村村民张某是密接", village=None, role="admin")
-    assert result["fields"] == {"body": "红星村村民张某是密接", "villages": ["五星村"]}
+@pytest.mark.parametrize(
+    ("text", "body"),
+    [
+        ("通知@五星村 红星村村民张某是密接", "红星村村民张某是密接"),  # after a space
+        ("通知@五星村，红星村村民张某是密接", "红星村村民张某是密接"),  # after a clause's comma
+        ("通知@五星村，今晚到村委会开会", "今晚到村委会开会"),  # 村 inside the body is no village
+        ("通知@五星村，张书记明天进村检查", "张书记明天进村检查"),
+    ],
+)
+def test_a_village_in_the_body_after_a_mentioned_one_is_the_bodys(text: str, body: str) -> None:
+    result = parse(text, village=None, role="admin")
+    assert result["fields"] == {"body": body, "villages": ["五星村"]}
 
 
 @pytest.mark.parametrize(
@@ -340,6 +352,14 @@ def test_a_name_that_is_no_village_is_kept_for_the_refusal_not_sent_everywhere(t
         ("/broadcast 请各村今晚8点前上报", "请各村今晚8点前上报"),
         ("/broadcast 从即日起各村严禁聚餐", "从即日起各村严禁聚餐"),
         ("/broadcast 镇村干部今晚开会", "镇村干部今晚开会"),
+        ("通知 红星村村民 张某是密接，各村注意", "红星村村民 张某是密接，各村注意"),
+        ("通知@各村（社区）今晚开会", "今晚开会"),
+        ("通知@All 今晚开会", "今晚开会"),
+        ("通知@各村支书 今晚开会", "今晚开会"),
+        ("通知@镇村干部 今晚开会", "今晚开会"),
+        ("紧急通知：明天起各村严禁聚餐", "明天起各村严禁聚餐"),
+        ("【重要通知】明天起各村严禁聚餐", "明天起各村严禁聚餐"),
+        ("通知！明天开会", "明天开会"),
     ],
 )
 def test_a_notice_that_names_no_village_goes_to_all(text: str, body: str) -> None:

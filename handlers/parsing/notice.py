@@ -14,18 +14,21 @@ from .result import ParseResult
 from .vocabulary import Vocabulary
 
 _TRIGGER = re.compile(
-    r"^\s*(?:[@＠]\S+\s+)*[【\[［]?\s*(?:通知|公告|/broadcast(?:@\w+)?)\s*[】\]］]?"
+    r"^\s*(?:[@＠]\S+\s+)*[【\[［]?\s*(?:(?:紧急|重要|最新|特别)?(?:通知|公告)|/broadcast(?:@\w+)?)\s*[】\]］]?"
     r"(?!书|書|单|單|栏|欄|牌|到|了|过|過)"  # 通知书, 公告栏, 通知到了 (or 通知書…): words, not a notice
 )
 _NAME = re.compile(r"[@＠]?([^\s@＠:：,，、;；]+)")
 _COMMA = re.compile(r"[ \t]*[,，、;；][ \t]*")
 _SPACE = re.compile(r"\s+")
 _END = re.compile(r"\s*[:：]|\s+")  # what ends a list of villages: a colon, or a space before the body
-_LEAD = re.compile(r"^[\s:：,，]*")
+_LEAD = re.compile(r"^[\s:：,，!！.。—-]*")
+_BRACKETED = re.compile(r"[(（][^)）]{0,8}[)）]")  # 各村（社区）
 _MENTION = re.compile(r"[@＠](\S+)")
 
-#: @-mentions that address everyone in the group, not a village: kept out of the targets.
-EVERYONE = ("所有人", "全体成员", "全体", "大家", "各村", "各社区", "全镇", "all", "everyone")
+#: @-mentions that address everyone in the group, not a village: kept out of the targets. So is
+#: any mention that begins with 各 or 全 (@各村支书, @全镇各村, @各卡点).
+EVERYONE = ("所有人", "全体成员", "大家", "各位", "镇村干部", "all", "everyone")
+_EVERYONE_START = ("各", "全")
 #: How this country's village names end, so that a name the town does not have is still seen as one
 #: and refused ("五星村,石头村 …"), instead of going to every village as the notice's first words.
 PLACE_ENDINGS = ("村", "社区", "居委会", "村委会", "嘎查", "屯")
@@ -33,8 +36,14 @@ PLACE_ENDINGS = ("村", "社区", "居委会", "村委会", "嘎查", "屯")
 GENERAL_PLACES = ("各", "全", "所有", "本", "每", "该", "邻", "外")
 #: Who in a village a notice may address after its name (五星村村民：…, @五星村两委): still that village.
 ADDRESSEES = (
-    "村民", "居民", "群众", "干部", "村干部", "两委", "村委", "委会", "村委会", "居委会", "党员", "全体村民", "各户",
+    "村民", "村民们", "各位村民", "全体村民", "居民", "群众", "干部", "村干部", "两委", "村两委", "两委班子",
+    "村委", "委", "委会", "村委会", "居委会", "党员", "全体党员", "支部", "党支部", "书记", "支书", "村长", "主任",
+    "网格员", "组长", "各户", "各组",
 )  # fmt: skip
+#: What may join a WeChat nickname to a village's name (@五星村-张三): the mention is that village's.
+_NICKNAME_JOINS = ("-", "_", "—", "·", "(", "（")
+#: Words that join two villages in a list (五星村和红星村：…), only ever between two of the town's.
+_AND = re.compile("和|及|与")
 
 
 def parse_notice(original: str, vocab: Vocabulary) -> ParseResult | None:
@@ -82,7 +91,7 @@ def _targets(rest: str, vocab: Vocabulary, command: bool) -> tuple[list[str], st
     names: list[str] = []
     mentioned = False  # an @ named a village (or tried to)
     everyone = False  # the last name was @所有人 or the bot: only another @ goes on from it
-    after_comma = False
+    after_comma = listed = False
     glued = False  # the last name ran into the body: 通知@五星村今晚开会
     while (name := _NAME.match(rest, at)) is not None:
         mention = name[0][0] in "@＠"
@@ -94,10 +103,15 @@ def _targets(rest: str, vocab: Vocabulary, command: bool) -> tuple[list[str], st
             if len(addressed) < len(name[1]):
                 glued = True
                 break
+        elif (joined := _joined_villages(name[1], vocab)) is not None:
+            names += joined  # 五星村和红星村
+            at = name.end()
         else:
             mentioned = mentioned or mention
-            run_on = mention or (after_comma and (mentioned or command))
-            village, length = _village_in(name[1], vocab, run_on=run_on, whole=whole)
+            # A village's full name may run into the body after an @ or inside a list (、 or ,), not
+            # after a clause's comma: in 通知@五星村，红星村村民张某… 红星村 is the body's.
+            run_on = mention or (after_comma and (mentioned or command) and listed)
+            village, length = _village_in(name[1], vocab, run_on=run_on, whole=whole or not mention)
             if village is not None and length < len(name[1]):
                 names.append(village)
                 at = name.start(1) + length
@@ -106,14 +120,19 @@ def _targets(rest: str, vocab: Vocabulary, command: bool) -> tuple[list[str], st
             names.append(name[1])
             at = name.end()
         if rest[at : at + 1] in ("@", "＠"):  # @五星村@王岘村
-            after_comma = False
+            after_comma = listed = False
             continue
         # 五星村，王岘村 … or 五星村 王岘村 … or @五星村 @王岘村 …: the list goes on past a comma or a
         # space only with another mention, village or village-like name; otherwise the body begins
         separator = _COMMA.match(rest, at) or _SPACE.match(rest, at)
         following = _NAME.match(rest, separator.end()) if separator else None
         after_comma = bool(separator and separator[0].strip())
-        if separator and following and _goes_on(rest, following, vocab, after_comma, mentioned or command, everyone):
+        listed = bool(separator and separator[0].strip() in ("、", ","))
+        if (
+            separator
+            and following
+            and _goes_on(rest, following, vocab, after_comma, listed and (mentioned or command), everyone)
+        ):
             at = separator.end()
             continue
         break
@@ -126,8 +145,11 @@ def _targets(rest: str, vocab: Vocabulary, command: bool) -> tuple[list[str], st
         return names, rest[body_at:]
     if not names:
         return ([], rest[body_at:]) if everyone or glued else ([], rest)
-    single = len(names) == 1 and not command and (end is None or not end[0].strip())
-    if (end is not None or glued) and all(_names_a_village(n, vocab, alone=single) for n in names):
+    before_colon = end is not None and bool(end[0].strip())
+    single = len(names) == 1 and not command and not before_colon
+    if (end is not None or glued) and all(
+        _names_a_village(n, vocab, alone=single, addressed=before_colon or len(names) > 1) for n in names
+    ):
         return names, rest[body_at:]
     return [], rest
 
@@ -145,11 +167,13 @@ def _goes_on(
     if everyone:
         return False  # @所有人 五星村发现…: the body
     whole = bool(_END.match(rest, following.end()) or _COMMA.match(rest, following.end()))
-    if _village_in(following[1], vocab, run_on=after_comma and listing, whole=whole)[0] is not None:
+    if _village_in(following[1], vocab, run_on=listing, whole=True)[0] is not None:
         return True
     # After a comma, a name that reads like a village's and is followed by more of the list or the
     # body (石头村 in `五星村,石头村 …`) is one more target, to be refused if the town has no such village.
-    return after_comma and whole and _looks_like_a_village(following[1])
+    return (
+        after_comma and whole and (_looks_like_a_village(following[1]) or bool(_joined_villages(following[1], vocab)))
+    )
 
 
 def _village_in(word: str, vocab: Vocabulary, *, run_on: bool, whole: bool = True) -> tuple[str | None, int]:
@@ -164,7 +188,9 @@ def _village_in(word: str, vocab: Vocabulary, *, run_on: bool, whole: bool = Tru
     if simplified in vocab.village_names:
         return word, len(word)
     found = max((n for n in vocab.village_names if simplified.startswith(n)), key=len, default=None)
-    if found is not None and simplified[len(found) :] in ADDRESSEES:
+    if found is not None and (
+        simplified[len(found) :] in ADDRESSEES or simplified[len(found) :].startswith(_NICKNAME_JOINS)
+    ):
         return word[: len(found)], len(word)
     if not run_on:
         return None, 0
@@ -181,14 +207,30 @@ def _village_in(word: str, vocab: Vocabulary, *, run_on: bool, whole: bool = Tru
 
 def _everyone_in(word: str, vocab: Vocabulary, *, whole: bool) -> str | None:
     """The mention of everyone (or of the bot) that `word` is, as much of it as that takes: all of
-    @所有人 or @全体村干部, or, when the word runs into the body (not `whole`), 所有人 in
+    @所有人, @全体村干部 or @各村（社区）, or, when the word runs into the body (not `whole`), 所有人 in
     @所有人今晚开会. Never a longer name that merely begins like one (@allan is not @all)."""
-    simplified = to_simplified(word)
-    for mention in (*EVERYONE, *vocab.bot_names):
-        if simplified == mention or (simplified.startswith(mention) and simplified[len(mention) :] in ADDRESSEES):
+    simplified = to_simplified(word).lower()
+    if whole and simplified.startswith(_EVERYONE_START):
+        return word
+    for mention in (*EVERYONE, *(b.lower() for b in vocab.bot_names), *_EVERYONE_START):
+        rest = simplified[len(mention) :] if simplified.startswith(mention) else None
+        if rest is None:
+            continue
+        if rest == "" or rest in ADDRESSEES:
             return word
-        if not whole and not mention.isascii() and simplified.startswith(mention):
-            return word[: len(mention)]
+        if not whole and not mention.isascii():
+            if mention in _EVERYONE_START:  # 各村今晚开会: the general word is the name's first two
+                mention = simplified[:2]
+            bracket = _BRACKETED.match(word, len(mention))
+            return word[: bracket.end() if bracket else len(mention)]
+    return None
+
+
+def _joined_villages(word: str, vocab: Vocabulary) -> list[str] | None:
+    """五星村和红星村 as its villages, when every part is one of the town's."""
+    parts = _AND.split(word)
+    if len(parts) > 1 and all(to_simplified(p) in vocab.village_names for p in parts):
+        return parts
     return None
 
 
@@ -203,7 +245,12 @@ def _looks_like_a_village(name: str) -> bool:
     )
 
 
-def _names_a_village(name: str, vocab: Vocabulary, *, alone: bool) -> bool:
-    if _village_in(name, vocab, run_on=False)[0] is not None:
+def _names_a_village(name: str, vocab: Vocabulary, *, alone: bool, addressed: bool = True) -> bool:
+    """Whether a name in a plain list is a target: one of the town's villages (or, where `addressed`,
+    one followed by whom it addresses: 五星村村民：), or, in a longer list, one that reads like a
+    village's (to be refused). 红星村村民 alone before a space is the body's first words."""
+    if to_simplified(name) in vocab.village_names:
+        return True
+    if addressed and _village_in(name, vocab, run_on=False)[0] is not None:
         return True
     return not alone and _looks_like_a_village(name)
