@@ -14,7 +14,7 @@ from .result import ParseResult
 from .vocabulary import Vocabulary
 
 _TRIGGER = re.compile(
-    r"^\s*(?:[@＠]\S+\s+)*[【\[［]?\s*(?:(?:紧急|重要|最新|特别)?(?:通知|公告)|/broadcast(?:@\w+)?)\s*[】\]］]?"
+    r"^\s*(?:[@＠]\S+\s+)*[【\[［]?\s*(?:(?:紧急|緊急|重要|最新|特别|特別)?(?:通知|公告)|/broadcast(?:@\w+)?)\s*[】\]］]?"
     r"(?!书|書|单|單|栏|欄|牌|到|了|过|過)"  # 通知书, 公告栏, 通知到了 (or 通知書…): words, not a notice
 )
 _NAME = re.compile(r"[@＠]?([^\s@＠:：,，、;；]+)")
@@ -42,8 +42,14 @@ ADDRESSEES = (
 )  # fmt: skip
 #: What may join a WeChat nickname to a village's name (@五星村-张三): the mention is that village's.
 _NICKNAME_JOINS = ("-", "_", "—", "·", "(", "（")
+#: Titles that, after up to three characters of a name (王书记, 各组长), may follow a village's name
+#: in a salutation (五星村王书记：): still that village.
+TITLES = ("书记", "支书", "组长", "村长", "主任", "干部", "网格员", "会计", "委员", "队长", "同志")
+_TITLED = re.compile(rf".{{0,3}}(?:{'|'.join(TITLES)})")
+_SALUTATION = re.compile(r"([^:：\n]{1,40}?)\s*[:：]")
+_LIST_SEPARATOR = re.compile(r"[\s,，、;；]+|和|及|与|與|/|／")
 #: Words that join two villages in a list (五星村和红星村：…), only ever between two of the town's.
-_AND = re.compile("和|及|与")
+_AND = re.compile("和|及|与|與|/|／")
 
 
 def parse_notice(original: str, vocab: Vocabulary) -> ParseResult | None:
@@ -60,7 +66,7 @@ def parse_notice(original: str, vocab: Vocabulary) -> ParseResult | None:
     body = _LEAD.sub("", rest, count=1).rstrip()
     fields: dict[str, Any] = {"body": body}
     if targets:
-        known = [vocab.village_names.get(to_simplified(_village_in(t, vocab, run_on=False)[0] or t)) for t in targets]
+        known = [_village_of(t, vocab) for t in targets]
         fields["villages"] = list(dict.fromkeys(k for k in known if k))
         unknown = [t for t, k in zip(targets, known, strict=True) if k is None]
         if unknown:
@@ -86,7 +92,9 @@ def _targets(rest: str, vocab: Vocabulary, command: bool) -> tuple[list[str], st
     if rest[at : at + 1] in ("：", ":"):
         after = _skip_space(rest, at + 1)
         if rest[after : after + 1] not in ("@", "＠"):
-            return [], rest  # 通知：… the body starts at the colon (unless an @ follows: 通知：@五星村 …)
+            # 通知：… the body starts at the colon, unless an @ follows (通知：@五星村 …) or it begins
+            # by addressing villages (通知：五星村、红星村：…)
+            return _salutation(rest, after, vocab) or ([], rest)
         at = after
     names: list[str] = []
     mentioned = False  # an @ named a village (or tried to)
@@ -97,6 +105,8 @@ def _targets(rest: str, vocab: Vocabulary, command: bool) -> tuple[list[str], st
         mention = name[0][0] in "@＠"
         whole = bool(_END.match(rest, name.end()) or _COMMA.match(rest, name.end()))
         addressed = _everyone_in(name[1], vocab, whole=whole) if mention else None
+        if addressed is None and mention and whole and _is_a_person(name[1], vocab):
+            addressed = name[1]  # @张三: a person told to read it, not a village to send it to
         everyone = addressed is not None
         if addressed is not None:
             at = name.start(1) + len(addressed)
@@ -148,10 +158,28 @@ def _targets(rest: str, vocab: Vocabulary, command: bool) -> tuple[list[str], st
     before_colon = end is not None and bool(end[0].strip())
     single = len(names) == 1 and not command and not before_colon
     if (end is not None or glued) and all(
-        _names_a_village(n, vocab, alone=single, addressed=before_colon or len(names) > 1) for n in names
+        _names_a_village(n, vocab, alone=single, addressed=before_colon or command or len(names) > 1) for n in names
     ):
         return names, rest[body_at:]
     return [], rest
+
+
+def _salutation(rest: str, at: int, vocab: Vocabulary) -> tuple[list[str], str] | None:
+    """通知：五星村、红星村：… — villages addressed right after the trigger's colon, up to a second
+    colon: the targets and the body, or None when what comes before that colon is not all villages
+    (通知：各村：…, 通知：明天9点：…)."""
+    salutation = _SALUTATION.match(rest, at)
+    if salutation is None:
+        return None
+    names = [n for n in _LIST_SEPARATOR.split(salutation[1].strip()) if n]
+    if names and all(_names_a_village(n, vocab, alone=False, addressed=True) for n in names):
+        return names, rest[salutation.end() :]
+    return None
+
+
+def _is_a_person(name: str, vocab: Vocabulary) -> bool:
+    """An @-mention that names no village and reads like no village's name: a person's."""
+    return _village_of(name, vocab) is None and not _looks_like_a_village(name) and not _joined_villages(name, vocab)
 
 
 def _skip_space(text: str, at: int) -> int:
@@ -169,6 +197,8 @@ def _goes_on(
     whole = bool(_END.match(rest, following.end()) or _COMMA.match(rest, following.end()))
     if _village_in(following[1], vocab, run_on=listing, whole=True)[0] is not None:
         return True
+    if whole and _village_of(following[1], vocab) is not None:
+        return True  # 五星村王书记、红星村各组长：
     # After a comma, a name that reads like a village's and is followed by more of the list or the
     # body (石头村 in `五星村,石头村 …`) is one more target, to be refused if the town has no such village.
     return (
@@ -247,10 +277,28 @@ def _looks_like_a_village(name: str) -> bool:
 
 def _names_a_village(name: str, vocab: Vocabulary, *, alone: bool, addressed: bool = True) -> bool:
     """Whether a name in a plain list is a target: one of the town's villages (or, where `addressed`,
-    one followed by whom it addresses: 五星村村民：), or, in a longer list, one that reads like a
-    village's (to be refused). 红星村村民 alone before a space is the body's first words."""
+    one followed by whom it addresses: 五星村村民：, 五星村王书记：), or, in a longer list, one that
+    reads like a village's (to be refused). 红星村村民 alone before a space is the body's words."""
     if to_simplified(name) in vocab.village_names:
         return True
-    if addressed and _village_in(name, vocab, run_on=False)[0] is not None:
+    if addressed and _village_of(name, vocab) is not None:
         return True
     return not alone and _looks_like_a_village(name)
+
+
+def _village_of(name: str, vocab: Vocabulary) -> str | None:
+    """The town's village a target names: its name or alias, or its full name followed by whom it
+    addresses (五星村村民, 五星村-张三) or by someone's title (五星村王书记, 红星村各组长); anything
+    else after the name (五星村发现病例) makes it a sentence about the village, not a target."""
+    simplified = to_simplified(name)
+    if simplified in vocab.village_names:
+        return vocab.village_names[simplified]
+    found = max((n for n in vocab.village_names if simplified.startswith(n)), key=len, default=None)
+    if found is None:
+        return None
+    after = simplified[len(found) :]
+    if after in ADDRESSEES or after.startswith(_NICKNAME_JOINS):
+        return vocab.village_names[found]
+    if vocab.village_names[found] == found and _TITLED.fullmatch(after):
+        return found
+    return None
