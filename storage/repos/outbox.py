@@ -47,6 +47,23 @@ class Outcome:
         }
 
 
+def _due(now: dt.datetime) -> sa.ColumnElement[bool]:
+    """A row whose time has come: pending and due, or held by a sender whose lease ran out."""
+    return or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
+    )
+
+
+def _held(platform: str, now: dt.datetime) -> tuple[sa.ColumnElement[bool], ...]:
+    """A row of this platform's that a sender holds under a lease that has not run out."""
+    return (_on(platform), OutboxMessage.status == "sending", OutboxMessage.lease_until >= now)
+
+
+def _on(platform: str) -> sa.ColumnElement[bool]:
+    return OutboxMessage.chat.startswith(f"{platform}:", autoescape=True)
+
+
 class Outbox:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -114,13 +131,7 @@ class Outbox:
         ones whose sender's lease ran out (its process died mid-send)."""
         query = (
             select(OutboxMessage)
-            .where(
-                or_(
-                    and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-                    and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
-                ),
-                OutboxMessage.chat.startswith(f"{platform}:", autoescape=True),
-            )
+            .where(_due(now), _on(platform))
             .order_by(OutboxMessage.priority, OutboxMessage.id)
             .limit(limit)
         )
@@ -142,13 +153,9 @@ class Outbox:
         waits for this one and then finds the row no longer due; SQLite has one writer at a time."""
         if not row_ids:
             return []
-        due_now = or_(
-            and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-            and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
-        )
         statement = (
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(row_ids), due_now)
+            .where(OutboxMessage.id.in_(row_ids), _due(now))
             .values(
                 status="sending",
                 lease_until=now + lease,
@@ -188,15 +195,7 @@ class Outbox:
 
     async def lease_owners(self, platform: str, now: dt.datetime) -> set[int]:
         """The senders holding this platform's rows under leases that have not run out."""
-        query = (
-            select(OutboxMessage.lease_owner)
-            .where(
-                OutboxMessage.status == "sending",
-                OutboxMessage.chat.startswith(f"{platform}:", autoescape=True),
-                OutboxMessage.lease_until >= now,
-            )
-            .distinct()
-        )
+        query = select(OutboxMessage.lease_owner).where(*_held(platform, now)).distinct()
         return {owner or 0 for owner in (await self.session.scalars(query)).all()}
 
     async def expire_leases(self, platform: str, now: dt.datetime, dead: set[int]) -> int:
@@ -207,12 +206,7 @@ class Outbox:
             return 0
         result = await self.session.execute(
             update(OutboxMessage)
-            .where(
-                OutboxMessage.status == "sending",
-                OutboxMessage.chat.startswith(f"{platform}:", autoescape=True),
-                OutboxMessage.lease_until >= now,
-                sa.func.coalesce(OutboxMessage.lease_owner, 0).in_(dead),
-            )
+            .where(*_held(platform, now), sa.func.coalesce(OutboxMessage.lease_owner, 0).in_(dead))
             .values(lease_until=now - dt.timedelta(microseconds=1))
             .execution_options(synchronize_session=False)
         )
@@ -230,7 +224,7 @@ class Outbox:
                 Notice.receipt_sent_at.is_(None),
                 Notice.sent_at >= since,
                 OutboxMessage.status.in_(("sent", "failed")),
-                OutboxMessage.chat.startswith(f"{platform}:", autoescape=True),
+                _on(platform),
             )
         )
         return list((await self.session.scalars(query)).all())
