@@ -98,34 +98,29 @@ class _RoundRecord:
 
     async def flush(self, extra: Sequence[Outcome] = (), *, report: bool = True) -> None:
         """Once the round's sends are over: after the write under way, what is not written yet,
-        and `extra` (rows given back untried)."""
+        and `extra` (rows given back untried). What still cannot be written (the database keeps
+        failing, or the sender is cancelled meanwhile) goes to the sender, which writes it before
+        it claims anything more and at its stop, so that these sends are not taken for lost, and
+        sent again, when their leases run out."""
+        written = False
         try:
             if self._writer is not None:
                 await self._writer
             for delay in (*WRITE_RETRY_DELAYS, None):
                 try:
                     await self._write(extra, report=report)
+                    written = True
                     return
                 except Exception as exc:
                     if delay is None:
                         log.error("could not record a round's sends (%s); kept to be recorded before the next", exc)
-                        break
+                        return
                     log.warning("could not record a round's sends; trying again in %.1f s", delay, exc_info=True)
                     await asyncio.sleep(delay)
-        except BaseException:
-            self._hand_over(extra)  # cancelled while writing or waiting to write again
-            raise
-        self._hand_over(extra)
-
-    def _hand_over(self, extra: Sequence[Outcome]) -> None:
-        """What is still not written goes to the sender, which writes it before it claims anything
-        more (and at its stop), so that these sends are not taken for lost, and sent again, when
-        their leases run out. Writing an outcome twice is harmless: the second finds the row
-        no longer this sender's "sending"."""
-        if not self.sender.unwritten:
-            self.sender._unwritten_since = time.monotonic()
-        self.sender.unwritten += [*self.outcomes[self._written :], *extra]
-        self._written = len(self.outcomes)
+        finally:
+            if not written:
+                self.sender.keep_unwritten([*self.outcomes[self._written :], *extra])
+                self._written = len(self.outcomes)
 
 
 def _overtakable(batches: list[list[OutboxMessage]]) -> bool:
@@ -228,9 +223,9 @@ class OutboxSender:
     async def _send_all(self, batches: list[list[OutboxMessage]]) -> int:
         """Send in rounds: each round's rows are claimed in one commit and their outcomes written
         a few at a time, so a send costs a fraction of a commit, and a process that dies leaves
-        only the sends since the last write in doubt. After a round, anything queued meanwhile (an alert, a reply) sends
-        the sender back for the due rows, most urgent first, so that it does not wait behind the
-        rest of a broadcast read before it was written."""
+        only the sends since the last write in doubt. After a round, anything queued meanwhile
+        (an alert, a reply) sends the sender back for the due rows, most urgent first, so that it
+        does not wait behind the rest of a broadcast read before it was written."""
         sent = 0
         size = 1 if self.paced else self.concurrency * ROUND
         for start in range(0, len(batches), size):
@@ -286,10 +281,7 @@ class OutboxSender:
             # Cancelled mid-round (the process is stopping), or worse: what went out is recorded
             # and what never started is given back. A send cut off on its way stays "sending", to
             # be sent again as ambiguous at the next start: the platform may have it.
-            try:
-                await record.flush(self._untried(claimed, record.outcomes, started), report=False)
-            except Exception:
-                log.exception("could not record a round cut short: its sends will go again, as ambiguous")
+            await record.flush(self._untried(claimed, record.outcomes, started), report=False)
             raise
         await record.flush(self._untried(claimed, record.outcomes, started))
         return sum(1 for o in record.outcomes if o.status == "sent")
@@ -304,6 +296,13 @@ class OutboxSender:
             for row in batch
             if row.id not in settled and row.id not in started
         ]
+
+    def keep_unwritten(self, outcomes: list[Outcome]) -> None:
+        """Outcomes a round could not record, to be recorded before anything more is claimed.
+        Recording one twice is harmless: the second finds the row no longer this sender's."""
+        if not self.unwritten:
+            self._unwritten_since = time.monotonic()
+        self.unwritten += outcomes
 
     async def _write_unwritten(self) -> None:
         """Outcomes a round could not record (the database failed): recorded now, or this fails
