@@ -476,10 +476,9 @@ class OutboxSender:
             if self._stopping:
                 return
             try:
-                await self.presence.keep()
-                await self._write_unwritten()
+                await self.presence.keep()  # also while idle: no round looks at it then
             except Exception:
-                log.warning("could not renew this sender's presence or record its sends; trying again", exc_info=True)
+                log.warning("could not renew this sender's presence lock; trying again", exc_info=True)
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
             # comes as the event is set, and the sender would then never stop.
             with contextlib.suppress(TimeoutError):
