@@ -185,18 +185,15 @@ class Dispatcher:
 
     async def _handle(self, message: IncomingMessage, attempt: _Attempt) -> list[OutgoingMessage]:
         async with self.database.transaction() as store:
-            return await self._handle_in(store, message, attempt)
-
-    async def _handle_in(self, store: Store, message: IncomingMessage, attempt: _Attempt) -> list[OutgoingMessage]:
-        inbound_id = await store.inbound.claim(
-            message.platform, message.chat, message.message_id, message.sender, message.at
-        )
-        if inbound_id is None:
-            return []  # delivered before: handled then, not again
-        turn = await self._turn(store, message)
-        kind = await self._act(turn, attempt)
-        await store.inbound.set_kind(inbound_id, kind)
-        return turn.sent
+            inbound_id = await store.inbound.claim(
+                message.platform, message.chat, message.message_id, message.sender, message.at
+            )
+            if inbound_id is None:
+                return []  # delivered before: handled then, not again
+            turn = await self._turn(store, message)
+            kind = await self._act(turn, attempt)
+            await store.inbound.set_kind(inbound_id, kind)
+            return turn.sent
 
     async def _turn(self, store: Store, message: IncomingMessage) -> Turn:
         target = await self.town.directory.chat_target(store, message.chat)
@@ -240,10 +237,7 @@ class Dispatcher:
                 await store.inbound.set_kind(inbound_id, "error")
                 if not apologise:
                     return []  # ordinary chat that tripped a bug: silence, as for any chat
-                target = await self.town.directory.chat_target(store, message.chat)
-                turn = Turn(
-                    message, store, self.town, target, await self.town.directory.speaker(store, message.sender, target)
-                )
+                turn = await self._turn(store, message)
                 await turn.reply(texts.internal_error())
                 return turn.sent
         except Exception as exc:
