@@ -140,8 +140,15 @@ def outgoing(row: OutboxMessage) -> OutgoingMessage:
     )
 
 
+def doubled_delay(first: float, longest: float, tries: int) -> float:
+    """`first` doubled for each of `tries`, up to `longest`: every backoff in the bot. The exponent
+    is capped: an outage of days makes thousands of tries, and 2**1024 times a float is an
+    OverflowError, not `longest`."""
+    return float(min(longest, first * 2 ** min(max(0, tries), 64)))
+
+
 def backoff(attempts: int) -> dt.timedelta:
-    return dt.timedelta(seconds=min(300, 2 ** max(0, attempts)))
+    return dt.timedelta(seconds=doubled_delay(1.0, 300.0, attempts))
 
 
 Settled = Callable[[list[int]], Awaitable[None]]

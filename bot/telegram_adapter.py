@@ -58,7 +58,7 @@ from handlers.messages import IncomingMessage, OutgoingMessage
 from storage.repos.outbox import PRIORITY_ALERT
 
 from .config import TelegramSection
-from .delivery import DeliveryError
+from .delivery import DeliveryError, doubled_delay
 from .platforms import PlatformError
 from .telegram_convert import KnownPeople, Part, chat_ref, person_ref, render, telegram_chat_id, to_incoming
 from .telegram_limits import FloodWait, SendLimiter, SendLimits
@@ -567,7 +567,7 @@ class TelegramAdapter:
         return False
 
     def _backoff(self, attempt: int) -> float:
-        return float(min(MAX_RETRY_SECONDS, self.retry_seconds * 2 ** max(0, attempt - 1)))
+        return doubled_delay(self.retry_seconds, MAX_RETRY_SECONDS, attempt - 1)
 
     def _token_refused(self) -> str:
         return (

@@ -33,6 +33,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import itertools
 import logging
 import os
 import random
@@ -50,7 +51,7 @@ from handlers.dispatcher import MessageNotStored
 from handlers.messages import IncomingMessage, OutgoingMessage
 
 from .config import WechatSection
-from .delivery import DeliveryError
+from .delivery import DeliveryError, doubled_delay
 from .platforms import PlatformError
 from .wechat_compat import load_wechaty
 
@@ -159,12 +160,6 @@ def outage_text(seconds: float) -> str:
 def recovery_text(seconds: float) -> str:
     minutes = max(1, round(seconds / 60))
     return f"✅ 微信机器人已恢复连接（断线约{minutes}分钟），积压的消息正在依次发出。"
-
-
-def doubled_delay(first: float, longest: float, tries: int) -> float:
-    """`first` doubled for each of `tries`, up to `longest`. The exponent is capped: an outage of
-    days makes thousands of tries, and 2**1024 times a float is an OverflowError, not `longest`."""
-    return float(min(longest, first * 2 ** min(max(0, tries), 64)))
 
 
 def _describe(exc: BaseException) -> str:
@@ -396,22 +391,10 @@ class WechatAdapter:
     async def _handle_messages(self) -> None:
         while True:
             message_id = await self._events.get()
-            tries = 0
-            while True:
-                try:
-                    await self._handle(message_id)
-                except MessageNotStored as exc:
-                    # The database cannot take it now. WeChat will not send it again, so it is held
-                    # (and the messages behind it, to keep their order) until the database is back.
-                    first, longest = self.settings.reconnect_delay
-                    delay = doubled_delay(first, longest, tries)
-                    tries += 1
-                    log.warning("WeChat message %s not stored (%s); trying again in %.1f s", message_id, exc, delay)
-                    await asyncio.sleep(delay)
-                    continue
-                except Exception:
-                    log.exception("WeChat message %s could not be handled", message_id)
-                break
+            try:
+                await self._handle(message_id)
+            except Exception:
+                log.exception("WeChat message %s could not be handled", message_id)
 
     async def _handle(self, message_id: str) -> None:
         bot = self._bot
@@ -428,7 +411,21 @@ class WechatAdapter:
                 log.warning("WeChat message %s could not be loaded: %s", message_id, _describe(exc))
             return
         if incoming is not None:
-            await self.app.receive(incoming)
+            await self._receive(incoming)
+
+    async def _receive(self, incoming: IncomingMessage) -> None:
+        """Hand the message to the app until it is stored. WeChat will not send it again, so while
+        the database cannot take it (MessageNotStored) it is held, and the messages behind it
+        with it, to keep their order."""
+        first, longest = self.settings.reconnect_delay
+        for tries in itertools.count():
+            try:
+                await self.app.receive(incoming)
+                return
+            except MessageNotStored as exc:
+                delay = doubled_delay(first, longest, tries)
+                log.warning("WeChat message %s not stored (%s); again in %.1f s", incoming.message_id, exc, delay)
+                await asyncio.sleep(delay)
 
     async def _incoming(self, bot: Any, message_id: str) -> IncomingMessage | None:
         message = bot.Message.load(message_id)

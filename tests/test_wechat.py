@@ -25,8 +25,8 @@ from wechat_standin import PuppetStandin
 
 from bot.app import App
 from bot.config import TownConfig, parse_config
-from bot.delivery import MAX_ATTEMPTS
-from bot.wechat_adapter import WechatAdapter, WechatSettings, _connection_lost, doubled_delay
+from bot.delivery import MAX_ATTEMPTS, doubled_delay
+from bot.wechat_adapter import WechatAdapter, WechatSettings, _connection_lost
 from bot.wechat_compat import load_wechaty
 from handlers.clock import ManualClock
 from handlers.dispatcher import MessageNotStored
@@ -435,7 +435,7 @@ async def test_a_room_whose_every_send_fails_ends_failed_after_bounded_tries_and
     assert "已送达 1/2 个群" in report and "五星村" in report
 
 
-def test_only_a_lost_connection_defers_a_send_without_using_up_a_try() -> None:
+def test_what_counts_as_a_lost_connection_not_a_failed_send() -> None:
     for lost in (ConnectionResetError(), OSError("No route to host"), StreamTerminatedError("Connection lost"),
                  StreamTerminatedError("Received GOAWAY frame, closing connection; error_code: 0")):  # fmt: skip
         assert _connection_lost(lost), lost
