@@ -83,13 +83,11 @@ async def test_one_message_that_fails_costs_only_itself(
     chat: Chat, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     from handlers import dispatcher
-    from handlers.actions import donations
 
     async def broken(turn: object, result: object) -> None:
         raise RuntimeError("a bug in donations")
 
     monkeypatch.setitem(dispatcher.KIND_ACTIONS, "donation", broken)
-    monkeypatch.setattr(donations, "record_donation", broken)
     await chat.say_together([
         (WUXING, WUXING_HEAD, FULL),
         ("console:leaders", "console:town_office", "捐赠 王岘超市捐口罩500个"),
@@ -387,9 +385,13 @@ async def test_senders_are_woken_for_a_delivery_report_not_for_every_send_of_a_b
     async with chat.app.database.transaction() as store:
         rows = await store.outbox.due(now, "console", limit=100)
     notice_rows = [r.id for r in rows if r.purpose == "notice"]
+    assert len(notice_rows) > 1
     sender.wake.clear()
     await chat.app._notices_settled(notice_rows[:1])  # one send of several recorded: nothing to report yet
     assert not sender.wake.is_set()
+    await OutboxSender(chat.app.database, chat.platform, chat.app.town.clock).drain()  # all sent, unreported
+    await chat.app._notices_settled(notice_rows)  # the last one: the report is queued
+    assert sender.wake.is_set()
 
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
