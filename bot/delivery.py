@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import heapq
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -199,6 +200,7 @@ class OutboxSender:
         self.presence = SenderPresence(database, new_owner())
         self.unwritten: list[Outcome] = []  # outcomes a round could not record: see _RoundRecord.flush
         self._unwritten_since = 0.0  # when the oldest of them could not be recorded (monotonic)
+        self._deferred_until: list[dt.datetime] = []  # a heap: when the rows this sender deferred fall due
 
     async def drain(self, limit: int = WINDOW) -> int:
         """Send every due message of this platform; the number of rows delivered."""
@@ -430,9 +432,11 @@ class OutboxSender:
                 # The platform said when (429, a full minute for a group): a deferral, not a failure.
                 later = now + dt.timedelta(seconds=error.retry_after)
                 outcomes.append(Outcome(row, "pending", row.attempts, error=error.reason, next_attempt_at=later))
+                heapq.heappush(self._deferred_until, later)
             else:
                 later = now + backoff(row.attempts)
                 outcomes.append(Outcome(row, "pending", row.attempts + 1, error=error.reason, next_attempt_at=later))
+                heapq.heappush(self._deferred_until, later)
         return outcomes
 
     async def _settle(self, ids: list[int]) -> None:
@@ -489,6 +493,19 @@ class OutboxSender:
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
             # comes as the event is set, and the sender would then never stop.
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(idle_seconds):
+                async with asyncio.timeout(self._idle_wait(idle_seconds)):
                     await self.wake.wait()
             self.wake.clear()
+
+    def _idle_wait(self, idle_seconds: float) -> float:
+        """Seconds to wait for something new: at most until the first row this sender deferred
+        falls due, so that the last groups of a broadcast that got a 429 get it as soon as Telegram
+        allows, not at the next idle round."""
+        now = self.clock.now()
+        if self._deferred_until and self._deferred_until[0] <= now:
+            while self._deferred_until and self._deferred_until[0] <= now:
+                heapq.heappop(self._deferred_until)
+            return 0.0  # one fell due while the sender was busy: look now
+        if not self._deferred_until:
+            return idle_seconds
+        return min(idle_seconds, (self._deferred_until[0] - now).total_seconds())

@@ -97,7 +97,6 @@ ALLOWED_UPDATES = ("message",)  # edited messages, reactions, callbacks: not ask
 POLL_TIMEOUT = 50  # seconds Telegram may hold a getUpdates open
 HTTP_TIMEOUT = 10.0
 CONNECT_TIMEOUT = 5.0  # python-telegram-bot's own default
-WAKE_MARGIN = 0.05  # seconds: see _wake_senders_after
 #: httpx errors raised before the request was (completely) sent: Telegram cannot have the message.
 _NEVER_SENT = (
     httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError, httpx.WriteTimeout,
@@ -396,7 +395,6 @@ class TelegramAdapter:
             try:
                 counted_at = await self.limiter.acquire(chat_id)
             except FloodWait as wait:
-                self._wake_senders_after(wait.seconds)
                 raise DeliveryError(
                     f"{chat} is at Telegram's limit of messages a minute; sending later", retry_after=wait.seconds
                 ) from None
@@ -414,7 +412,6 @@ class TelegramAdapter:
                 seconds = _seconds(exc)
                 self.limiter.release(chat_id, counted_at)
                 self.limiter.hold(chat_id, seconds)
-                self._wake_senders_after(seconds)
                 raise DeliveryError(f"Telegram asked to wait {seconds:g} s (429)", retry_after=seconds) from None
             except ChatMigrated as exc:
                 self.limiter.release(chat_id, counted_at)
@@ -435,13 +432,6 @@ class TelegramAdapter:
             except TelegramError as exc:
                 raise DeliveryError(f"Telegram: {exc.message}") from None
         raise DeliveryError(f"{message.chat} keeps moving to another chat id")
-
-    def _wake_senders_after(self, seconds: float) -> None:
-        """Have the outbox sender look again as soon as a deferred row is due, rather than at its
-        next idle round up to a second later: the last groups of a broadcast that got a 429 then
-        get it when Telegram allows. A little after, since the outbox dates the row's next attempt
-        from when it records the failure, a moment after this."""
-        asyncio.get_running_loop().call_later(seconds + WAKE_MARGIN, self.app.wake_senders)
 
     async def _follow_migration(self, old: str, new: str, me: User | None = None) -> None:
         """A group upgraded to a supergroup: its binding (from chat or from the config) goes with it,

@@ -509,3 +509,17 @@ async def test_sends_that_cannot_be_recorded_for_longer_than_a_lease_do_not_stop
         row.priority = 0
     assert await sender.drain() == 1  # given up on: the alert goes
     assert sender.unwritten == []
+
+
+async def test_an_idle_sender_looks_again_when_the_first_row_it_deferred_falls_due(chat: Chat) -> None:
+    await queue_bulk(chat, 2)
+    clock = chat.app.town.clock
+    chat.platform.failures = [DeliveryError("429", retry_after=5), DeliveryError("429", retry_after=8)]
+    sender = OutboxSender(chat.app.database, chat.platform, clock)
+    await sender.drain()
+    assert sender._idle_wait(60) == 5  # not a whole idle round
+    clock.advance(dt.timedelta(seconds=5))  # type: ignore[attr-defined]
+    assert sender._idle_wait(60) == 0  # due now: look at once
+    assert sender._idle_wait(60) == 3  # then the next one
+    clock.advance(dt.timedelta(seconds=3))  # type: ignore[attr-defined]
+    assert sender._idle_wait(60) == 0 and sender._idle_wait(60) == 60
