@@ -444,6 +444,7 @@ class TelegramAdapter:
         directory = self.app.town.directory
         now = self.app.town.clock.now()
         by = person_ref(me.id) if me is not None else f"{self.name}:migration"
+        configured = directory.config_target(old)  # the config still names the old id
         async with self.app.database.transaction() as store:
             if await store.bindings.get(new) is None:
                 target = await directory.chat_target(store, old)
@@ -457,7 +458,7 @@ class TelegramAdapter:
                     )
                     self._moved[old] = new
                     return
-                if previous is not None and not self._in_config(old):
+                if previous is not None and configured is None:
                     await store.bindings.move(old, new)
                     return  # nothing names the old id any more
                 # Bound anew, keeping who bound it: a moved row could not be bound again under the
@@ -466,23 +467,11 @@ class TelegramAdapter:
                     new, target.kind, target.name,
                     previous.bound_by if previous else by, previous.bound_at if previous else now,
                 )
-            if not self._in_config(old):
+            if configured is None or configured.name is None:
                 return
             if await store.bindings.get(old) is None:  # the config's chat: a binding to mark
-                target = await directory.chat_target(store, old)
-                if target.kind == "none" or target.name is None:
-                    return
-                await store.bindings.bind(old, target.kind, target.name, by, now)
+                await store.bindings.bind(old, configured.kind, configured.name, by, now)
             await store.bindings.mark_unreachable(old)
-
-    def _in_config(self, chat: str) -> bool:
-        """The town's config names `chat` as a village's, a checkpoint's or the leaders' group."""
-        config = self.app.config
-        return (
-            chat == config.town.leaders_chat
-            or any(chat in village.chats for village in config.villages)
-            or any(chat in checkpoint.chats for checkpoint in config.checkpoints)
-        )
 
     async def _unreachable(self, chat: str, me: User) -> None:
         """The bot was removed from (or blocked in) `chat`: stop sending there and tell the leaders once."""

@@ -59,7 +59,12 @@ class Directory:
         binding = await store.bindings.get(chat)
         if binding is not None:
             return _target_of(binding, self.config)
-        return self._config_chats.get(chat, ChatTarget("none"))
+        return self.config_target(chat) or ChatTarget("none")
+
+    def config_target(self, chat: str) -> ChatTarget | None:
+        """What the town's config names `chat` as (a village's, a checkpoint's or the leaders'
+        group), whatever the bindings made in chat say."""
+        return self._config_chats.get(chat)
 
     async def speaker(self, store: Store, person: str, target: ChatTarget) -> Speaker:
         heads_of = frozenset(await self.villages_headed_by(store, person))
