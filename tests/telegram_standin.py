@@ -249,21 +249,21 @@ class TelegramStandIn:
                     "chat": self._chat(chat), "from": admin, key: value,
                 }})
 
-    def answer_late(self, chat_id: int, seconds: float, times: int = 1) -> None:
-        """The next `times` sends to the chat arrive (they are in `sent`), but Telegram's answer
-        comes only after `seconds`: longer than the bot waits, and the send is one that timed out
-        and yet arrived."""
-        self._fail(chat_id, _Failure(200, "", times=times, delay=seconds, delivered=True))
+    def answer_late(self, chat_id: int, seconds: float) -> None:
+        """The next send to the chat arrives (it is in `sent`), but Telegram's answer comes only
+        after `seconds`: longer than the bot waits, and the send is one that timed out and yet
+        arrived."""
+        self._fail(chat_id, _Failure(200, "", times=1, delay=seconds, delivered=True))
 
-    def hang(self, chat_id: int, seconds: float, times: int = 1) -> None:
-        """The next `times` sends to the chat are lost on the way: no answer for `seconds` (then
-        504 from the gateway, if the bot still waits), and the group gets nothing."""
-        self._fail(chat_id, _Failure(504, "Gateway Timeout", times=times, delay=seconds))
+    def hang(self, chat_id: int, seconds: float) -> None:
+        """The next send to the chat is lost on the way: no answer for `seconds` (then 504 from
+        the gateway, if the bot still waits), and the group gets nothing."""
+        self._fail(chat_id, _Failure(504, "Gateway Timeout", times=1, delay=seconds))
 
-    def gateway_timeout(self, chat_id: int, times: int = 1) -> None:
-        """The next `times` sends to the chat arrive, but a proxy in front of the Bot API answers
-        504 with its own HTML page, as nginx does when Telegram is slow to answer it."""
-        self._fail(chat_id, _Failure(504, "", times=times, delivered=True))
+    def gateway_timeout(self, chat_id: int) -> None:
+        """The next send to the chat arrives, but a proxy in front of the Bot API answers 504 with
+        its own HTML page, as nginx does when Telegram is slow to answer it."""
+        self._fail(chat_id, _Failure(504, "", times=1, delivered=True))
 
     def fail(
         self, chat_id: int, status: int = 502, description: str = "Bad Gateway", times: int = 1, *, after: int = 0
@@ -386,12 +386,7 @@ class TelegramStandIn:
         params = await _params(request)
         with self._lock:
             self._state.calls.append(ApiCall(method, params, time.monotonic()))
-            refusals = self._state.refusals.get(method, [])
-            refusal = refusals[0] if refusals else None
-            if refusal is not None and refusal.times is not None:
-                refusal.times -= 1
-                if refusal.times <= 0:
-                    refusals.pop(0)
+            refusal = _take(self._state.refusals.get(method, []))
         if refusal is not None:
             return _error(refusal.status, refusal.description, refusal.parameters)
         handler = {
@@ -474,18 +469,9 @@ class TelegramStandIn:
         chat_id = int(params["chat_id"])
         text = str(params.get("text") or "")
         with self._lock:
-            failures = self._state.failures.get(chat_id, [])
-            failure = failures[0] if failures else None
-            if failure is not None and failure.after > 0:
-                failure.after -= 1
-                failure = None
-            if failure is not None:
-                if failure.times is not None:
-                    failure.times -= 1
-                    if failure.times <= 0:
-                        failures.pop(0)
-                if not failure.delivered:
-                    self._state.refused.append(Refusal(chat_id, failure.status, text, time.monotonic()))
+            failure = _take(self._state.failures.get(chat_id, []))
+            if failure is not None and not failure.delivered:
+                self._state.refused.append(Refusal(chat_id, failure.status, text, time.monotonic()))
         if failure is not None and not failure.delivered:
             if failure.delay:
                 await asyncio.sleep(failure.delay)  # cancelled when the bot gives up and hangs up
@@ -595,6 +581,22 @@ def _ok(result: object) -> web.Response:
 
 
 GATEWAY_PAGE = "<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway Time-out</h1></center><hr><center>nginx</center></body></html>"
+
+
+def _take(queue: list[_Failure]) -> _Failure | None:
+    """The failure this call gets, if any: the first queued, once its `after` calls have gone
+    through, counted down and dropped when its `times` are used up. Under the state's lock."""
+    failure = queue[0] if queue else None
+    if failure is None:
+        return None
+    if failure.after > 0:
+        failure.after -= 1
+        return None
+    if failure.times is not None:
+        failure.times -= 1
+        if failure.times <= 0:
+            queue.pop(0)
+    return failure
 
 
 def _error(status: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:
