@@ -18,14 +18,17 @@ answer (a timeout) keeps its place: Telegram may well have it.
 A send is counted here when it is let go, but Telegram counts it when it arrives, and two
 requests do not take exactly as long (the network, this process's other work): the 31st send
 can reach Telegram a few milliseconds less than a second after the first although it was let go
-a second after. Two things keep that small. Sends are spread out, no two let go closer than half
+a second after. Three things keep that small. Each send counts from Telegram's answer once it
+comes (`arrived`), not from when it was let go: a first request slowed by opening a connection
+would otherwise let the 31st arrive within the same second. Sends are spread out, no two let go closer than half
 the average gap (1/60 s at 30 a second): eight sends let go at one instant would leave one after
 another as this process gets round to them, tens of milliseconds apart and in any order, while
 spread out each leaves as it is counted; half the gap still lets the window catch up at twice
 the rate after a pause. And each window is `jitter` longer than Telegram's (10 ms: 1% of the
 overall rate) for what remains. Without them, measured against a stand-in that enforces the
 limits exactly (bench/broadcast.py), the places that refused sends give back were taken at once
-into a second that Telegram still counted as full, and one 429 bred the next.
+into a second that Telegram still counted as full, and one 429 bred the next. (`arrived` makes
+the limiter err slow by up to a round trip on a real network: cheaper than a 429.)
 
 Wall-clock time (monotonic) with asyncio.sleep: these limits are Telegram's, not the town's.
 """
