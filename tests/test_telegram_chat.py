@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -264,9 +265,11 @@ async def test_mentions_notify_the_person_by_name_with_a_text_mention(bot: Runni
     assert shown == "@张村长"  # the offset counts the emoji ❗ as Telegram does
 
 
+LONG_LINES = [f"第{n}行：五星村、王岘村、红星村 🚨 数据核对完毕，请各村继续做好防控工作。" for n in range(300)]
+
+
 async def test_a_long_message_is_split_at_line_breaks(bot: Running) -> None:
-    lines = [f"第{n}行：五星村、王岘村、红星村 🚨 数据核对完毕，请各村继续做好防控工作。" for n in range(300)]
-    long_text = "\n".join(lines)
+    long_text = "\n".join(LONG_LINES)
     assert utf16_len(long_text) > 2 * 4096
     async with bot.app.database.transaction() as store:
         await store.outbox.enqueue(chat=f"telegram:{LEADERS}", text=long_text, purpose="summary", at=bot.clock.now())
@@ -277,13 +280,17 @@ async def test_a_long_message_is_split_at_line_breaks(bot: Running) -> None:
     assert "\n".join(parts) == long_text  # cut only where a line ends
 
 
-async def test_a_long_message_whose_second_part_failed_goes_again_from_that_part(bot: Running) -> None:
-    lines = [f"第{n}行：五星村、王岘村、红星村 🚨 数据核对完毕，请各村继续做好防控工作。" for n in range(300)]
-    long_text = "\n".join(lines)
-    leaders = f"telegram:{LEADERS}"
-    bot.telegram.fail(LEADERS, after=1)  # part 1 arrives, part 2 is refused (502)
+async def first_part_only(bot: Running, text: str) -> None:
+    """Send `text` (three parts) to the leaders: part 1 arrives, part 2 is refused (502)."""
+    bot.telegram.fail(LEADERS, after=1)
     with pytest.raises(DeliveryError):
-        await bot.adapter.deliver(OutgoingMessage(chat=leaders, text=long_text, purpose="summary"))
+        await bot.adapter.deliver(OutgoingMessage(chat=f"telegram:{LEADERS}", text=text, purpose="summary"))
+
+
+async def test_a_long_message_whose_second_part_failed_goes_again_from_that_part(bot: Running) -> None:
+    long_text = "\n".join(LONG_LINES)
+    leaders = f"telegram:{LEADERS}"
+    await first_part_only(bot, long_text)
     [first] = bot.telegram.sent
     # The retry is not the same message: what else waited for the group was merged into it.
     merged = f"{long_text}\n\n📢【王岘镇通知】\n明早8点核酸检测。"
@@ -293,22 +300,17 @@ async def test_a_long_message_whose_second_part_failed_goes_again_from_that_part
     assert first_id == str(first.message_id)  # the message's id is still its first part's
 
     # A message that does not begin with the parts that went is sent whole.
-    bot.telegram.fail(LEADERS, after=1)
-    with pytest.raises(DeliveryError):
-        await bot.adapter.deliver(OutgoingMessage(chat=leaders, text=long_text, purpose="summary"))
-    other = "\n".join(line.replace("数据", "名单") for line in lines)
+    await first_part_only(bot, long_text)
+    other = "\n".join(line.replace("数据", "名单") for line in LONG_LINES)
     before = len(bot.telegram.sent_to(LEADERS))
     await bot.adapter.deliver(OutgoingMessage(chat=leaders, text=other, purpose="summary"))
     assert "\n".join(bot.telegram.sent_to(LEADERS)[before:]) == other
 
 
 async def test_a_long_messages_sent_parts_are_remembered_across_another_send_to_the_group(bot: Running) -> None:
-    lines = [f"第{n}行：五星村、王岘村、红星村 🚨 数据核对完毕，请各村继续做好防控工作。" for n in range(300)]
-    long_text = "\n".join(lines)
+    long_text = "\n".join(LONG_LINES)
     leaders = f"telegram:{LEADERS}"
-    bot.telegram.fail(LEADERS, after=1)  # part 1 arrives, part 2 is refused (502)
-    with pytest.raises(DeliveryError):
-        await bot.adapter.deliver(OutgoingMessage(chat=leaders, text=long_text, purpose="summary"))
+    await first_part_only(bot, long_text)
     [first] = bot.telegram.sent
     # While the summary waits for its retry, an alert goes to the same group on its own.
     await bot.adapter.deliver(OutgoingMessage(chat=leaders, text="🚨 卡口发现发热人员", purpose="alert"))
@@ -633,12 +635,9 @@ async def test_a_secret_header_that_is_not_utf8_gets_403_not_an_error(caplog: py
 async def test_webhook_refuses_a_wrong_secret_and_stores_before_answering(
     database: Database, telegram: TelegramStandIn, clock: WallClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    secret = "s3cret-For_tests"
     port = free_port()
-    monkeypatch.setenv("TELEGRAM_BASE_URL", telegram.base_url)
-    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", secret)
-    section = f'webhook_url = "http://127.0.0.1:{port}/telegram/hook"\nwebhook_port = {port}\n'
-    config = parse_config(town_toml(telegram=section), "town.toml")
+    config = webhook_town(telegram, monkeypatch, port)
+    secret = os.environ["TELEGRAM_WEBHOOK_SECRET"]
     async with running_bot(config, database, telegram, clock) as bot:
         assert telegram.webhook == (f"http://127.0.0.1:{port}/telegram/hook", secret)
         assert telegram.calls("getUpdates") == [] and telegram.calls("deleteWebhook") == []
