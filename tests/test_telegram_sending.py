@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -50,6 +50,13 @@ def telegram() -> Iterator[TelegramStandIn]:
 @pytest.fixture
 def clock() -> WallClock:
     return WallClock()
+
+
+@pytest.fixture
+def doubled_warnings(caplog: pytest.LogCaptureFixture) -> Callable[[], list[str]]:
+    """The sender's warnings about sends that may have arrived twice, so far."""
+    caplog.set_level(logging.WARNING, logger="bot.delivery")
+    return lambda: [r.getMessage() for r in caplog.records if "may arrive twice" in r.getMessage()]
 
 
 def configured(monkeypatch: pytest.MonkeyPatch, telegram: TelegramStandIn, section: str = "") -> TownConfig:
@@ -130,9 +137,8 @@ async def test_a_send_that_timed_out_but_arrived_is_sent_again_counted_and_logge
     telegram: TelegramStandIn,
     clock: WallClock,
     monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
+    doubled_warnings: Callable[[], list[str]],
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.delivery")
     telegram.answer_late(WUXING, LATE)
     async with running_bot(configured(monkeypatch, telegram), database, telegram, clock,
                            http_timeout=SHORT_TIMEOUT) as bot:
@@ -147,7 +153,7 @@ async def test_a_send_that_timed_out_but_arrived_is_sent_again_counted_and_logge
     replies = telegram.replies_to(WUXING, report["message_id"])
     assert len(replies) == 2 and replies[0] == replies[1]  # the platform's ambiguity, and no more
     assert replies[0].startswith("✅ 已收到五星村")
-    warnings = [r.getMessage() for r in caplog.records if "may arrive twice" in r.getMessage()]
+    warnings = doubled_warnings()
     assert len(warnings) == 1 and "did not answer in time" in warnings[0]
 
 
@@ -156,16 +162,15 @@ async def test_a_gateways_504_for_a_message_that_arrived_is_ambiguous_too(
     telegram: TelegramStandIn,
     clock: WallClock,
     monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
+    doubled_warnings: Callable[[], list[str]],
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.delivery")
     telegram.gateway_timeout(WUXING)  # an nginx page, not Telegram's JSON: only the status says what it is
     async with running_bot(configured(monkeypatch, telegram), database, telegram, clock) as bot:
         report = bot.says(WUXING, WUXING_HEAD, FULL_REPORT)
         await until_all_sent(bot)
         assert bot.app.senders["telegram"].ambiguous == 1
     assert len(telegram.replies_to(WUXING, report["message_id"])) == 2
-    warnings = [r.getMessage() for r in caplog.records if "may arrive twice" in r.getMessage()]
+    warnings = doubled_warnings()
     assert len(warnings) == 1 and "504" in warnings[0]
 
 
