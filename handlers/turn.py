@@ -13,7 +13,7 @@ from typing import Any
 
 from storage import Store
 from storage.repos.outbox import PRIORITY_REPLY
-from storage.repos.reports import DayReport, merge_revisions
+from storage.repos.reports import DayReport
 
 from .directory import ChatTarget, Speaker
 from .messages import IncomingMessage, OutgoingMessage
@@ -31,8 +31,7 @@ class Turn:
 
     async def report_day(self, village: str) -> DayReport:
         """The village's report for the message's day (read once per transaction: see DailyReports)."""
-        revisions = await self.store.reports.revisions(village, self.day)
-        return merge_revisions(village, self.day, revisions, self.town.required)
+        return await self.store.reports.day(village, self.day, self.town.required)
 
     async def add_report_revision(
         self, village: str, fields: dict[str, Any], *, correction: bool, before: DayReport

@@ -6,10 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import update
-
 from storage import Store
-from storage.models import OutboxMessage
 from storage.repos.outbox import PRIORITY_BULK
 
 from .. import texts
@@ -75,13 +72,7 @@ async def queue_notice(
         [chat for _, chat, _ in targets], text=text, purpose="notice", at=now, priority=PRIORITY_BULK
     )
     gone = [row_id for (_, _, reachable), row_id in zip(targets, row_ids, strict=True) if not reachable]
-    if gone:
-        await store.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(gone))
-            .values(status="failed", error=NOT_SENT_UNREACHABLE)
-            .execution_options(synchronize_session=False)
-        )
+    await store.outbox.mark_unsent(gone, NOT_SENT_UNREACHABLE)
     await store.notices.add_deliveries(notice, [(v, c, i) for (v, c, _), i in zip(targets, row_ids, strict=True)])
     if not sending:
         await report_notice(store, town, notice)

@@ -126,6 +126,17 @@ class Outbox:
         statement = insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True)
         return list((await self.session.scalars(statement, values)).all())
 
+    async def mark_unsent(self, row_ids: Sequence[int], error: str) -> None:
+        """Queued rows that are not to be sent (their group is known to be gone): failed at once,
+        with why, so that a notice's delivery report counts them."""
+        if row_ids:
+            await self.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(row_ids))
+                .values(status="failed", error=error)
+                .execution_options(synchronize_session=False)
+            )
+
     async def due(self, now: dt.datetime, platform: str, limit: int = 100) -> list[OutboxMessage]:
         """Rows for one platform's chats whose time has come, most urgent first: pending ones, and
         ones whose sender's lease ran out (its process died mid-send)."""
