@@ -70,7 +70,10 @@ async def report_notice(store: Store, town: Town, notice: Notice) -> bool:
 
 def is_doubtful(text: str) -> bool:
     """A question or an objection (texts.DOUBT_WORDS): whoever wrote it has not acknowledged."""
-    plain = normalize(text).lower()
+    return _doubts(normalize(text).lower())
+
+
+def _doubts(plain: str) -> bool:
     return any(word in plain for word in texts.DOUBT_WORDS)
 
 
@@ -78,9 +81,10 @@ def is_acknowledgement(text: str, names: Sequence[str] = ()) -> bool:
     """收到, 好的，谢谢, 五星村收到: the acknowledgement words with at most courtesy, punctuation and
     the group's own names (`names`) around them, short. Read word by word, longest first, so that
     any other word (a question, a but, a sentence about masks) makes it chat, not a receipt."""
-    if is_doubtful(text):
+    plain = normalize(text).lower()
+    if _doubts(plain):
         return False
-    words = _NOT_WORDS.sub("", _MENTION.sub("", normalize(text).lower()))
+    words = _NOT_WORDS.sub("", _MENTION.sub("", plain))
     if not words or len(words) > texts.ACKNOWLEDGEMENT_LENGTH:
         return False
     known = sorted({*texts.ACKNOWLEDGEMENT_WORDS, *texts.COURTESY_WORDS, *names}, key=len, reverse=True)
