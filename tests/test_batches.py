@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable
+import itertools
+from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
 from chat_harness import Chat, FakePlatform
@@ -164,6 +165,25 @@ async def queue_bulk(chat: Chat, groups: int) -> list[int]:
 async def statuses(chat: Chat, ids: list[int]) -> list[tuple[str, int]]:
     async with chat.app.database.transaction() as store:
         return [(row.status, row.attempts) for row in await store.outbox.by_ids(ids)]
+
+
+def failing_writes(
+    monkeypatch: pytest.MonkeyPatch,
+    fails: Callable[[Sequence[Outcome]], bool],
+    error: Callable[[], Exception] = lambda: OperationalError("UPDATE outbox …", {}, Exception("database is locked")),
+) -> asyncio.Event:
+    """Outbox.settle raises `error()` whenever `fails(outcomes)`; the event is set once it has."""
+    real = Outbox.settle
+    failed = asyncio.Event()
+
+    async def settle(self: Outbox, outcomes: Sequence[Outcome], owner: int = 0) -> None:
+        if fails(outcomes):
+            failed.set()
+            raise error()
+        await real(self, outcomes, owner)
+
+    monkeypatch.setattr(Outbox, "settle", settle)
+    return failed
 
 
 async def test_an_alert_queued_during_a_broadcast_goes_after_the_round_under_way(chat: Chat) -> None:
@@ -361,20 +381,12 @@ async def test_a_round_whose_first_write_fails_records_everything_at_its_end_and
     chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = await queue_bulk(chat, 8)
-    real = Outbox.settle
-    failed: list[int] = []
-
-    async def settle(self: Outbox, *args: object, **kwargs: object) -> None:
-        if not failed:
-            failed.append(1)
-            raise OperationalError("UPDATE outbox …", {}, Exception("database is locked"))
-        await real(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Outbox, "settle", settle)
+    writes = itertools.count()
+    failed = failing_writes(monkeypatch, lambda _: next(writes) == 0)  # the first write only
     sender = OutboxSender(chat.app.database, chat.platform, chat.app.town.clock)
     sender.concurrency = 2
     assert await sender.drain() == 8
-    assert failed and await statuses(chat, ids) == [("sent", 1)] * 8
+    assert failed.is_set() and await statuses(chat, ids) == [("sent", 1)] * 8
     assert len(chat.platform.sent) == 8
 
 
@@ -419,15 +431,8 @@ async def test_sends_a_round_could_not_record_are_recorded_before_the_next_round
 ) -> None:
     monkeypatch.setattr(delivery, "WRITE_RETRY_DELAYS", (0, 0))
     first = await queue_bulk(chat, 4)
-    real = Outbox.settle
     failing = [True]
-
-    async def settle(self: Outbox, *args: object, **kwargs: object) -> None:
-        if failing[0]:
-            raise OperationalError("UPDATE outbox …", {}, Exception("database is locked"))
-        await real(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Outbox, "settle", settle)
+    failing_writes(monkeypatch, lambda _: failing[0])
     sender = OutboxSender(chat.app.database, chat.platform, chat.app.town.clock)
     sender.concurrency = 2
     await sender.drain()
@@ -460,17 +465,8 @@ async def test_sends_of_a_round_cancelled_while_its_write_waits_to_be_tried_agai
 ) -> None:
     monkeypatch.setattr(delivery, "WRITE_RETRY_DELAYS", (30.0,))
     ids = await queue_bulk(chat, 2)
-    real = Outbox.settle
     failing = [True]
-    tried = asyncio.Event()
-
-    async def settle(self: Outbox, *args: object, **kwargs: object) -> None:
-        if failing[0]:
-            tried.set()
-            raise OperationalError("UPDATE outbox …", {}, Exception("database is locked"))
-        await real(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Outbox, "settle", settle)
+    tried = failing_writes(monkeypatch, lambda _: failing[0])
     sender = OutboxSender(chat.app.database, chat.platform, chat.app.town.clock)
     draining = asyncio.create_task(sender.drain())
     await asyncio.wait_for(tried.wait(), 10)  # the write failed; the round waits to try it again
@@ -488,15 +484,12 @@ async def test_sends_that_cannot_be_recorded_for_longer_than_a_lease_do_not_stop
 ) -> None:
     monkeypatch.setattr(delivery, "WRITE_RETRY_DELAYS", ())
     first = await queue_bulk(chat, 2)
-    real = Outbox.settle
     broken = set(first)  # rows whose outcome the database will not take, whatever happens
-
-    async def settle(self: Outbox, outcomes: list[Outcome], *args: object, **kwargs: object) -> None:
-        if any(o.row.id in broken for o in outcomes):
-            raise IntegrityError("UPDATE outbox …", {}, Exception("a constraint"))
-        await real(self, outcomes, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Outbox, "settle", settle)
+    failing_writes(
+        monkeypatch,
+        lambda outcomes: any(o.row.id in broken for o in outcomes),
+        lambda: IntegrityError("UPDATE outbox …", {}, Exception("a constraint")),
+    )
     sender = OutboxSender(chat.app.database, chat.platform, chat.app.town.clock)
     await sender.drain()
     assert len(sender.unwritten) == 2
