@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import itertools
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import pytest
 from chat_harness import Chat, FakePlatform
@@ -153,6 +154,20 @@ class SlowPlatform(FakePlatform):
         return message_id
 
 
+async def held_mid_round(
+    chat: Chat, *, hold_from: int, concurrency: int | None = None, run: bool = False
+) -> tuple[SlowPlatform, OutboxSender, asyncio.Task[Any]]:
+    """A sender draining (or, with `run`, running) on a SlowPlatform, held at its send after
+    `hold_from` have gone: the platform (to let it go on), the sender and its task."""
+    platform = SlowPlatform(hold_from=hold_from)
+    sender = OutboxSender(chat.app.database, platform, chat.app.town.clock)
+    if concurrency is not None:
+        sender.concurrency = concurrency
+    task = asyncio.create_task(sender.run() if run else sender.drain())
+    await asyncio.wait_for(platform.waiting.wait(), 10)
+    return platform, sender, task
+
+
 async def queue_bulk(chat: Chat, groups: int) -> list[int]:
     now = chat.app.town.clock.now()
     async with chat.app.database.transaction() as store:
@@ -206,10 +221,7 @@ async def test_an_alert_queued_during_a_broadcast_goes_after_the_round_under_way
 
 async def test_a_stopped_sender_finishes_and_records_its_round_and_gives_back_the_rest(chat: Chat) -> None:
     ids = await queue_bulk(chat, 6)
-    platform = SlowPlatform(hold_from=2)
-    sender = OutboxSender(chat.app.database, platform, chat.app.town.clock)
-    running = asyncio.create_task(sender.run())
-    await asyncio.wait_for(platform.waiting.wait(), 10)  # the third send is under way
+    platform, sender, running = await held_mid_round(chat, hold_from=2, run=True)  # the third send under way
     sender.stop()
     platform.gate.set()
     await asyncio.wait_for(running, 10)  # run returns on its own
@@ -220,10 +232,7 @@ async def test_a_sender_cancelled_mid_round_records_what_went_and_leaves_only_th
     chat: Chat,
 ) -> None:
     ids = await queue_bulk(chat, 6)
-    platform = SlowPlatform(hold_from=2)
-    sender = OutboxSender(chat.app.database, platform, chat.app.town.clock)
-    running = asyncio.create_task(sender.run())
-    await asyncio.wait_for(platform.waiting.wait(), 10)
+    *_, running = await held_mid_round(chat, hold_from=2, run=True)
     running.cancel()
     with pytest.raises(asyncio.CancelledError):
         await running
@@ -327,11 +336,8 @@ async def test_a_rounds_sends_are_written_as_they_go_so_that_a_killed_process_le
     chat: Chat,
 ) -> None:
     ids = await queue_bulk(chat, 8)
-    platform = SlowPlatform(hold_from=4)
-    sender = OutboxSender(chat.app.database, platform, chat.app.town.clock)
-    sender.concurrency = 2  # one round of 8, written 2 at a time
-    draining = asyncio.create_task(sender.drain())
-    await asyncio.wait_for(platform.waiting.wait(), 10)  # mid-round: four sent, the fifth under way
+    # One round of 8, written 2 at a time; held mid-round: four sent, the fifth under way.
+    platform, _, draining = await held_mid_round(chat, hold_from=4, concurrency=2)
     for _ in range(500):  # the second pair's write may still be on its way
         if [s for s, _ in await statuses(chat, ids)].count("sent") == 4:
             break
