@@ -34,8 +34,8 @@ from aiohttp import web  # noqa: E402
 from telegram_standin import ADMIN, LEADERS, TOKEN, TelegramStandIn, _error  # noqa: E402
 
 from bot.app import App  # noqa: E402
-from bot.config import parse_config  # noqa: E402
 from bot.telegram_adapter import TelegramAdapter  # noqa: E402
+from townconfig import parse_config  # noqa: E402
 
 PER_SECOND = 30
 PER_GROUP_PER_MINUTE = 20

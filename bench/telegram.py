@@ -45,11 +45,11 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters  # n
 from telegram_standin import ADMIN, TelegramStandIn  # noqa: E402
 
 from bot.app import App  # noqa: E402
-from bot.config import parse_config  # noqa: E402
 from bot.telegram_adapter import TelegramAdapter  # noqa: E402
 from bot.telegram_limits import SendLimits  # noqa: E402
 from handlers.messages import OutgoingMessage  # noqa: E402
 from storage import Database  # noqa: E402
+from townconfig import parse_config  # noqa: E402
 
 TARGET_RATIO = 0.5
 CONFIRMED = "✅ 已收到"

@@ -19,8 +19,8 @@ from handlers.town import Town
 from scheduler.leader import keep_the_clock
 from storage import Database, DatabaseError
 from storage.personal_data import DataKey, DataKeyError
+from townconfig import TownConfig
 
-from .config import TownConfig
 from .console import ConsoleChat, ConsolePlatform, chat_names
 from .delivery import OutboxSender, Platform, PlatformAdapter
 from .platforms import PlatformError, build_adapters

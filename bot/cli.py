@@ -8,8 +8,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from bot.config import ConfigError, TownConfig, example_town_text, load_config
 from handlers.parsing import ROLES, MessageContext, MessageParser, Vocabulary
+from townconfig import ConfigError, TownConfig, example_town_text, load_config
 
 
 def _build_parser() -> argparse.ArgumentParser:

@@ -17,8 +17,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, BinaryIO
 
 from handlers.parsing import ROLES, MessageContext, MessageParser, Role, Vocabulary
-
-from .config import TownConfig
+from townconfig import TownConfig
 
 CHUNK_LINES = 1000
 

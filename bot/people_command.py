@@ -13,8 +13,7 @@ from handlers.town import Town
 from scheduler.jobs import purge_personal_data
 from storage import Database
 from storage.personal_data import DATA_KEY_ENV, DataKey, DataKeyError, new_key
-
-from .config import TownConfig
+from townconfig import TownConfig
 
 OLD_KEY_ENV = "VILLAGEBOT_DATA_KEY_OLD"
 

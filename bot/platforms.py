@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from .config import TownConfig
+from townconfig import TownConfig
+
 from .delivery import PlatformAdapter
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from handlers.clock import SystemClock, at_local
 from handlers.town import Town
 from handlers.town_report import TownReport, build_town_report, render_text
 from storage import Database, DatabaseError
+from townconfig import TownConfig
 
-from .config import TownConfig
 from .xlsx_export import write_xlsx
 
 

@@ -56,8 +56,8 @@ from telegram.warnings import PTBDeprecationWarning
 
 from handlers.messages import IncomingMessage, OutgoingMessage
 from storage.repos.outbox import PRIORITY_ALERT
+from townconfig import TelegramSection
 
-from .config import TelegramSection
 from .delivery import DeliveryError, doubled_delay
 from .platforms import PlatformError
 from .telegram_convert import KnownPeople, Part, chat_ref, person_ref, render, telegram_chat_id, to_incoming

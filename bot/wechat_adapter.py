@@ -49,8 +49,8 @@ from grpclib.exceptions import GRPCError, StreamTerminatedError
 
 from handlers.dispatcher import MessageNotStored
 from handlers.messages import IncomingMessage, OutgoingMessage
+from townconfig import WechatSection
 
-from .config import WechatSection
 from .delivery import DeliveryError, doubled_delay
 from .platforms import PlatformError
 from .wechat_compat import load_wechaty

@@ -11,9 +11,9 @@ from typing import Literal
 
 from sqlalchemy import select
 
-from bot.config import TownConfig
 from storage import Store
 from storage.models import ChatBinding
+from townconfig import TownConfig
 
 from .parsing import Role
 

@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot.config import FieldSpec, TownConfig
 from storage.personal_data import DataKey
+from townconfig import FieldSpec, TownConfig
 
 from .clock import Clock, at_local, local_day
 from .directory import Directory

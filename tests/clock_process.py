@@ -9,9 +9,9 @@ import asyncio
 import sys
 
 from bot.app import App
-from bot.config import example_town
 from scheduler.leader import keep_the_clock
 from storage import Database
+from townconfig import example_town
 
 
 async def main(url: str, schema: str) -> None:

@@ -20,9 +20,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import App
-from bot.config import TownConfig, example_town
 from handlers.clock import ManualClock
 from storage import Database, async_url
+from townconfig import TownConfig, example_town
 
 PG_URL = os.environ.get("VILLAGEBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 SHANGHAI = ZoneInfo("Asia/Shanghai")

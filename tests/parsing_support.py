@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.config import example_town
 from handlers.parsing import MessageContext, MessageParser, Role, Vocabulary
+from townconfig import example_town
 
 VILLAGES = ("五星村", "王岘村", "雒家滩村", "红星村", "新华村", "金山村", "柳树村", "东风社区")
 REQUIRED = ("households_visited", "returnees", "under_observation", "fever", "disinfections")

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import example_town_text
+from townconfig import example_town_text
 
 CORPUS = Path(__file__).parent / "data" / "messages.jsonl"
 SPEC_EXAMPLE = "日报 入户排查120户，返乡3人，居家观察12人，发热0人，消毒2次"

@@ -8,10 +8,10 @@ import pytest
 from chat_harness import Chat
 from conftest import SHANGHAI
 
-from bot.config import parse_config
 from handlers.clock import ManualClock
 from handlers.town import Town
 from scheduler import jobs
+from townconfig import parse_config
 
 DAY = dt.date(2020, 2, 17)
 FULL = "日报 入户排查120户，返乡3人，居家观察12人，发热0人，消毒2次"
@@ -173,7 +173,7 @@ async def test_config_notices_repeat_daily_once_a_day(database, clock: ManualClo
     from chat_harness import FakePlatform
 
     from bot.app import App
-    from bot.config import example_town_text
+    from townconfig import example_town_text
 
     config = parse_config(
         example_town_text() + '\n[[notice]]\nat = "09:00"\ntext = "每日提醒：出门戴口罩"\nvillages = ["五星村"]\n',

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from bot.config import ConfigError, example_town, example_town_text, load_config, parse_config
 from handlers.parsing import MessageContext, MessageParser, Vocabulary
+from townconfig import ConfigError, example_town, example_town_text, load_config, parse_config
 
 VILLAGES = ["五星村", "王岘村", "雒家滩村", "红星村", "新华村", "金山村", "柳树村", "东风社区"]
 

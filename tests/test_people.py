@@ -15,12 +15,12 @@ from chat_harness import Chat, FakePlatform
 from conftest import SHANGHAI
 
 from bot.app import App
-from bot.config import TownConfig
 from handlers.clock import ManualClock
 from handlers.personal_info import ID_NUMBER, MOBILE, id_number_problem, mask_text, phone_problem
 from scheduler import jobs
 from storage import Database
 from storage.personal_data import DataKey, DataKeyError, new_key
+from townconfig import TownConfig
 
 KEY = new_key()
 NAME, PHONE, ID = "欧阳娜娜", "13912345678", "62040219900101123X"

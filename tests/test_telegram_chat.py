@@ -40,7 +40,6 @@ from telegram_standin import (
 )
 
 from bot.app import App
-from bot.config import TownConfig, parse_config
 from bot.delivery import DeliveryError
 from bot.platforms import PlatformError
 from bot.telegram_adapter import BOT_REMOVED, COMMANDS, HTTP_TIMEOUT, TelegramAdapter
@@ -49,6 +48,7 @@ from bot.telegram_webhook import WebhookServer
 from handlers.messages import OutgoingMessage
 from storage import Database
 from storage.models import OutboxMessage
+from townconfig import TownConfig, parse_config
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_WUXING = -1001000000999

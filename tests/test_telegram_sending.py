@@ -29,12 +29,12 @@ from telegram_standin import (
 from test_telegram_chat import Running, WallClock, running_bot
 
 from bot.app import App
-from bot.config import TownConfig, parse_config
 from bot.delivery import DeliveryError
 from bot.telegram_adapter import TelegramAdapter, _network_error
 from bot.telegram_limits import FloodWait, SendLimiter, SendLimits
 from handlers.messages import OutgoingMessage
 from storage import Database
+from townconfig import TownConfig, parse_config
 
 #: Seconds the bot waits for an answer in these tests; a late answer comes well after it.
 SHORT_TIMEOUT = 0.3

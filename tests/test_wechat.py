@@ -24,7 +24,6 @@ from sqlalchemy import select
 from wechat_standin import PuppetStandin
 
 from bot.app import App
-from bot.config import TownConfig, parse_config
 from bot.delivery import MAX_ATTEMPTS, doubled_delay
 from bot.wechat_adapter import WechatAdapter, WechatSettings, _connection_lost
 from bot.wechat_compat import load_wechaty
@@ -33,6 +32,7 @@ from handlers.dispatcher import MessageNotStored
 from handlers.messages import IncomingMessage
 from storage import Database
 from storage.models import OutboxMessage
+from townconfig import TownConfig, parse_config
 
 WUXING = "25046731562@chatroom"
 HONGXING = "25046731563@chatroom"

@@ -19,10 +19,10 @@ import pytest
 from wechat_standin import PuppetStandin
 
 from bot.app import App
-from bot.config import parse_config
 from bot.wechat_adapter import WechatAdapter, WechatSettings
 from handlers.clock import ManualClock
 from storage import Database
+from townconfig import parse_config
 
 telegram_standin = pytest.importorskip("telegram_standin")
 telegram_adapter = pytest.importorskip("bot.telegram_adapter")

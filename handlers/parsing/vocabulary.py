@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.config import FieldSpec, TownConfig
+from townconfig import FieldSpec, TownConfig
 
 from .normalize import NUMBER, to_simplified
 

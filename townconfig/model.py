@@ -263,7 +263,7 @@ def example_town() -> TownConfig:
 
 
 def example_town_text() -> str:
-    return resources.files("bot").joinpath(EXAMPLE_TOWN).read_text(encoding="utf-8")
+    return resources.files("townconfig").joinpath(EXAMPLE_TOWN).read_text(encoding="utf-8")
 
 
 def default_fields() -> tuple[FieldSpec, ...]:
