@@ -34,7 +34,7 @@ from aiohttp import web  # noqa: E402
 from telegram_standin import ADMIN, LEADERS, TOKEN, TelegramStandIn, _error  # noqa: E402
 
 from bot.app import App  # noqa: E402
-from bot.telegram_adapter import TelegramAdapter  # noqa: E402
+from bot.platforms import telegram_adapter  # noqa: E402
 from townconfig import parse_config  # noqa: E402
 
 PER_SECOND = 30
@@ -96,7 +96,7 @@ async def broadcast(groups: int, refuse: float, seed: int) -> dict[str, Any]:
         os.environ["TELEGRAM_BASE_URL"] = telegram.base_url
         config = parse_config(town(groups, f"sqlite:///{folder}/town.db"), "bench-town.toml")
         app = await App.start(config)
-        adapter = TelegramAdapter(app, TOKEN)
+        adapter = telegram_adapter(app, TOKEN)
         app.add_platform(adapter)
         stop = asyncio.Event()
         tasks = [asyncio.create_task(adapter.run(stop)), asyncio.create_task(app.senders["telegram"].run())]

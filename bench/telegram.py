@@ -45,6 +45,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters  # n
 from telegram_standin import ADMIN, TelegramStandIn  # noqa: E402
 
 from bot.app import App  # noqa: E402
+from bot.platforms import telegram_adapter  # noqa: E402
 from bot.telegram_adapter import TelegramAdapter  # noqa: E402
 from bot.telegram_limits import SendLimits  # noqa: E402
 from handlers.messages import OutgoingMessage  # noqa: E402
@@ -120,7 +121,7 @@ async def ours_running(
         os.environ["TELEGRAM_BASE_URL"] = telegram.base_url
         config = parse_config(town(groups, f"sqlite:///{database_file}"), "bench-town.toml")
         app = await App.start(config, database=Database(f"sqlite:///{database_file}"))
-        adapter = TelegramAdapter(app, telegram.token, limits=SendLimits.off())
+        adapter = telegram_adapter(app, telegram.token, limits=SendLimits.off())
         stop = asyncio.Event()
         receiving = asyncio.create_task(adapter.run(stop))
         senders = [asyncio.create_task(app.add_platform(adapter).run())] if sending else []

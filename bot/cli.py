@@ -85,7 +85,7 @@ def _people(command: str, *args: Any, **kwargs: Any) -> int:
 
 
 def _run(args: argparse.Namespace, config: TownConfig) -> int:
-    from bot.app import run_bot
+    from bot.run import run_bot
 
     return run_bot(config)
 

@@ -17,9 +17,8 @@ from typing import TextIO
 from handlers.dispatcher import Dispatcher
 from handlers.messages import IncomingMessage, OutgoingMessage
 from handlers.town import Town
+from outbox.sender import OutboxSender
 from townconfig import TownConfig
-
-from .delivery import OutboxSender
 
 ROLE_WORDS = {
     "head": "head",

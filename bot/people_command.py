@@ -9,8 +9,8 @@ import sys
 from typing import TextIO
 
 from handlers.clock import SystemClock
+from handlers.personal_data_purge import purge_personal_data
 from handlers.town import Town
-from scheduler.jobs import purge_personal_data
 from storage import Database
 from storage.personal_data import DATA_KEY_ENV, DataKey, DataKeyError, new_key
 from townconfig import TownConfig

@@ -1,21 +1,23 @@
-"""Which chat platforms a town's config turns on. Each adapter module is imported only when used,
-so a town on Telegram alone never imports wechaty, and the other way round."""
+"""Which chat platforms a town's config turns on, and each adapter wired to the app.
+
+An adapter gets the app's `receive` and its chat events, never the app itself. Each adapter module
+is imported only when used, so a town on Telegram alone never imports wechaty, and the other way
+round.
+"""
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from handlers.transport import PlatformAdapter
 from townconfig import TownConfig
 
-from .delivery import PlatformAdapter
+from .app import App
 
 if TYPE_CHECKING:
-    from .app import App
-
-
-class PlatformError(Exception):
-    """A platform that is configured but cannot start; the message says what to set."""
+    from .telegram_adapter import TelegramAdapter
+    from .wechat_adapter import WechatAdapter
 
 
 def telegram_token(config: TownConfig) -> str | None:
@@ -34,16 +36,39 @@ def wechat_enabled(config: TownConfig) -> bool:
     )
 
 
+def telegram_adapter(app: App, token: str, **options: Any) -> TelegramAdapter:
+    """The Telegram adapter for this app; `options` as TelegramAdapter takes them."""
+    from .telegram_adapter import TelegramAdapter
+
+    return TelegramAdapter(
+        token,
+        receive=app.receive,
+        events=app.events,
+        settings=app.config.telegram,
+        config_source=app.config.source,
+        **options,
+    )
+
+
+def wechat_adapter(app: App, **options: Any) -> WechatAdapter:
+    """The WeChat adapter for this app; `options` as WechatAdapter takes them."""
+    from .wechat_adapter import WechatAdapter
+
+    return WechatAdapter(
+        receive=app.receive,
+        events=app.events,
+        clock=app.town.clock,
+        section=app.config.wechat,
+        config_source=app.config.source,
+        **options,
+    )
+
+
 def build_adapters(app: App) -> list[PlatformAdapter]:
-    config = app.config
     adapters: list[PlatformAdapter] = []
-    token = telegram_token(config)
+    token = telegram_token(app.config)
     if token:
-        from .telegram_adapter import TelegramAdapter
-
-        adapters.append(TelegramAdapter(app, token))
-    if wechat_enabled(config):
-        from .wechat_adapter import WechatAdapter
-
-        adapters.append(WechatAdapter(app))
+        adapters.append(telegram_adapter(app, token))
+    if wechat_enabled(app.config):
+        adapters.append(wechat_adapter(app))
     return adapters

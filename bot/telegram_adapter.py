@@ -3,7 +3,7 @@
 Receiving is our own loop over getUpdates rather than PTB's Updater/Application: the Updater
 confirms a batch (asks for the next offset) as soon as the updates are in its queue, before any
 handler has run, and once more on shutdown for whatever is still queued, so a crash or a stop
-loses messages. Here an update is confirmed only after `app.receive_many` has stored it: the next
+loses messages. Here an update is confirmed only after `receive` has stored it: the next
 getUpdates carries `offset = last stored update_id + 1`. If storing fails the loop backs off and
 tries the same update again; a restart gets every unconfirmed update again from Telegram, and the
 inbound table makes a redelivered message a no-op. With `[telegram] webhook_url` set, updates
@@ -18,9 +18,9 @@ Sending goes through `deliver`, called by the outbox sender: within Telegram's l
 characters, mentions as text_mention entities. A 429 becomes DeliveryError(retry_after=...); a
 send that went out and got no answer (a read timeout, a dropped connection, a gateway's 504) becomes
 DeliveryError(ambiguous=True), since the group may have it, but one that never left (no
-connection) does not; a group upgraded to a supergroup keeps its binding under the new id and
-gets the message there; a group that removed the bot is marked unreachable and the leaders are
-told once.
+connection) does not; a group upgraded to a supergroup gets the message under its new id, and a
+group that removed the bot fails for good. Both are reported to the town's ChatEvents, which
+rebinds the group or tells the leaders: this module keeps no town business.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from dataclasses import replace
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -54,18 +54,14 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
+from handlers import texts
 from handlers.messages import IncomingMessage, OutgoingMessage
-from storage.repos.outbox import PRIORITY_ALERT
+from handlers.transport import ChatEvents, DeliveryError, DeliveryFailure, PlatformError, Receive, doubled_delay
 from townconfig import TelegramSection
 
-from .delivery import DeliveryError, doubled_delay
-from .platforms import PlatformError
-from .telegram_convert import KnownPeople, Part, chat_ref, person_ref, render, telegram_chat_id, to_incoming
+from .telegram_convert import KnownPeople, Part, chat_ref, render, telegram_chat_id, to_incoming
 from .telegram_limits import FloodWait, SendLimiter, SendLimits
 from .telegram_webhook import WebhookServer
-
-if TYPE_CHECKING:
-    from .app import App
 
 log = logging.getLogger(__name__)
 
@@ -80,14 +76,6 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("bind", "绑定：把本群绑定到村或卡点（镇防控办）"),
     ("broadcast", "通知：向各村群发通知（镇防控办）"),
 )
-#: To the leaders' groups, once, when a group has removed the bot.
-BOT_REMOVED = (
-    "⚠️ 机器人已被移出「{place}」的Telegram群（{chat}），该群收不到提醒和通知。"
-    "请把机器人重新拉进该群，并在群里发送「绑定 {place}」。"
-)
-LEADERS_PLACE = "镇领导群"
-#: A mention whose name the bot has not seen yet (it learns names from the messages people send).
-SOMEONE = "村干部"
 
 # --- settings -------------------------------------------------------------------------------------
 
@@ -127,25 +115,32 @@ class TelegramAdapter:
     #: Sends to different groups that the outbox sender may have under way at once (each group's
     #: own messages stay in order). Within the HTTP connection pool below.
     concurrency = 8
-    #: Messages waiting for one group at once go as one (bot/delivery.py): a group that wrote ten
+    #: Messages waiting for one group at once go as one (outbox/sender.py): a group that wrote ten
     #: reports while the bot caught up gets one answer, not ten against its 20 a minute.
     merges = True
     paced = False  # Telegram's limits are kept by `deliver` (bot/telegram_limits.py), not by pacing
 
     def __init__(
         self,
-        app: App,
         token: str,
         *,
+        receive: Receive,
+        events: ChatEvents,
+        settings: TelegramSection | None = None,
+        config_source: str = "the town's config",
         limits: SendLimits | None = None,
         poll_timeout: int = POLL_TIMEOUT,
         retry_seconds: float = 1.0,
         http_timeout: float = HTTP_TIMEOUT,
     ) -> None:
-        """`limits`: Telegram's flood limits, by default those of `[telegram]` in the town's config.
-        `http_timeout`: seconds a Bot API call (a send) may take before it counts as unanswered."""
-        self.app = app
-        self.settings = app.config.telegram or TelegramSection()
+        """`receive` stores what people say; `events` hears of moved groups and removed bots.
+        `limits`: Telegram's flood limits, by default those of `settings` (`[telegram]`).
+        `http_timeout`: seconds a Bot API call (a send) may take before it counts as unanswered.
+        `config_source` names the config file in messages that ask for a change there."""
+        self.receive = receive
+        self.events = events
+        self.settings = settings or TelegramSection()
+        self.config_source = config_source
         self.poll_timeout = poll_timeout
         self.retry_seconds = retry_seconds
         self.base_url = os.environ.get(BASE_URL_ENV) or self.settings.base_url or DEFAULT_BASE_URL
@@ -284,6 +279,15 @@ class TelegramAdapter:
                 if not await self._pause(self._backoff(attempt), stop):
                     return False
 
+    async def _hand_over(self, messages: list[IncomingMessage]) -> None:
+        if messages:
+            await self.receive(messages)
+
+    async def _moved_to(self, old: str, new: str) -> None:
+        """A group became a supergroup: rows still queued for the old id go to the new one."""
+        self._moved[old] = new
+        await self.events.chat_moved(old, new)
+
     async def receive_update(self, update: Update) -> None:
         """One update from Telegram, by webhook: stored (and answered) when this returns."""
         await self.receive_updates([update])
@@ -291,7 +295,7 @@ class TelegramAdapter:
     async def receive_updates(self, updates: Sequence[Update]) -> None:
         """Updates from Telegram in their order: stored (and answered) when this returns.
 
-        The messages between two migrations go to the app together, so that a backlog (a restart,
+        The messages between two migrations are received together, so that a backlog (a restart,
         a busy morning) is stored in a few commits rather than one per message."""
         me = await self._ready()
         messages: list[IncomingMessage] = []
@@ -300,17 +304,17 @@ class TelegramAdapter:
             if message is None:
                 continue  # edited messages, channel posts and the like: see the module's docstring
             if message.migrate_to_chat_id or message.migrate_from_chat_id:
-                await self.app.receive_many(messages)
+                await self._hand_over(messages)
                 messages = []
                 if message.migrate_to_chat_id:
-                    await self._follow_migration(chat_ref(message.chat.id), chat_ref(message.migrate_to_chat_id))
+                    await self._moved_to(chat_ref(message.chat.id), chat_ref(message.migrate_to_chat_id))
                 if message.migrate_from_chat_id:
-                    await self._follow_migration(chat_ref(message.migrate_from_chat_id), chat_ref(message.chat.id))
+                    await self._moved_to(chat_ref(message.migrate_from_chat_id), chat_ref(message.chat.id))
                 continue
             incoming = to_incoming(message, me, self.people)
             if incoming is not None:
                 messages.append(incoming)
-        await self.app.receive_many(messages)
+        await self._hand_over(messages)
 
     async def _serve_webhook(self, stop: asyncio.Event) -> None:
         url = self.settings.webhook_url or ""
@@ -339,7 +343,7 @@ class TelegramAdapter:
             ),
             stop,
             fix=(
-                f"correct [telegram] webhook_url = \"{url}\" in {self.app.config.source}: Telegram takes only "
+                f"correct [telegram] webhook_url = \"{url}\" in {self.config_source}: Telegram takes only "
                 "an https:// URL that it can reach, on port 443, 80, 88 or 8443"
             ),
         )
@@ -362,9 +366,9 @@ class TelegramAdapter:
         quotes nothing), and the group has those parts whatever follows them. Kept until a send to
         the chat begins with them, not lost to another message sent there meanwhile. In memory only:
         after a restart the whole message goes again."""
-        me = await self._ready()
+        await self._ready()  # getMe once, before the first send
         chat = self._moved.get(message.chat, message.chat)
-        parts = render(message, lambda user_id: self.people.name(user_id) or SOMEONE)
+        parts = render(message, lambda user_id: self.people.name(user_id) or texts.UNKNOWN_MENTION_NAME)
         went, first_id = self._partial.get(message.chat, ((), None))
         done = _leading_parts_sent(parts, went)
         if done:  # this send takes up where that one stopped: the memory is used up
@@ -376,7 +380,7 @@ class TelegramAdapter:
                 continue
             reply_to = message.reply_to if index == 0 else None
             try:
-                chat, sent_id = await self._send(chat, part, reply_to, message, me)
+                chat, sent_id = await self._send(chat, part, reply_to, message)
             except DeliveryError as exc:
                 if index > 0 and not exc.permanent:  # a permanent failure is not tried again
                     self._partial[message.chat] = (tuple(p.text for p in parts[:index]), first_id)
@@ -386,9 +390,7 @@ class TelegramAdapter:
             first_id = first_id or sent_id
         return first_id
 
-    async def _send(
-        self, chat: str, part: Part, reply_to: str | None, message: OutgoingMessage, me: User
-    ) -> tuple[str, str]:
+    async def _send(self, chat: str, part: Part, reply_to: str | None, message: OutgoingMessage) -> tuple[str, str]:
         """Send one part; the chat it went to (a migrated group's new id) and Telegram's message id."""
         for _ in range(3):  # a group may be upgraded once; more than twice is not a migration
             chat_id = telegram_chat_id(chat)
@@ -417,84 +419,25 @@ class TelegramAdapter:
                 self.limiter.release(chat_id, counted_at)
                 new_chat = chat_ref(exc.new_chat_id)
                 log.info("Telegram group %s became supergroup %s; following it", chat, new_chat)
-                await self._follow_migration(chat, new_chat, me)
-                self._moved[message.chat] = self._moved[chat] = new_chat
+                self._moved[message.chat] = new_chat
+                await self._moved_to(chat, new_chat)
                 chat = new_chat
             except Forbidden as exc:
-                await self._unreachable(chat, me)
-                raise DeliveryError(f"Telegram: {exc.message}", permanent=True) from None
+                await self.events.bot_removed(chat)
+                raise DeliveryError(
+                    f"Telegram: {exc.message}", failure=DeliveryFailure.REMOVED, permanent=True
+                ) from None
             except InvalidToken as exc:
                 raise DeliveryError(f"Telegram refused the token: {exc.message}") from None
             except BadRequest as exc:
-                raise DeliveryError(f"Telegram refused the message: {exc.message}", permanent=True) from None
+                raise DeliveryError(
+                    f"Telegram refused the message: {exc.message}", failure=_refusal(exc.message), permanent=True
+                ) from None
             except NetworkError as exc:  # TimedOut too
                 raise _network_error(exc) from None
             except TelegramError as exc:
                 raise DeliveryError(f"Telegram: {exc.message}") from None
-        raise DeliveryError(f"{message.chat} keeps moving to another chat id")
-
-    async def _follow_migration(self, old: str, new: str, me: User | None = None) -> None:
-        """A group upgraded to a supergroup: its binding (from chat or from the config) goes with it,
-        and the old id stops counting as one of the village's groups.
-
-        One transaction, and idempotent: Telegram tells both chats and a send can meet the move
-        first, so this runs more than once, and each run finishes what an earlier one (an older
-        version's two transactions, cut by a crash) left undone, rather than seeing the new id
-        bound and stopping while the old id still counts as a live group."""
-        directory = self.app.town.directory
-        now = self.app.town.clock.now()
-        by = person_ref(me.id) if me is not None else f"{self.name}:migration"
-        configured = directory.config_target(old)  # the config still names the old id
-        async with self.app.database.transaction() as store:
-            if await store.bindings.get(new) is None:
-                target = await directory.chat_target(store, old)
-                if target.kind == "none" or target.name is None:
-                    return
-                previous = await store.bindings.get(old)
-                if target.kind == "leaders" and previous is None:
-                    log.warning(
-                        "the leaders' Telegram group %s is now %s: messages are redirected while this runs; "
-                        'write leaders_chat = "%s" in %s', old, new, new, self.app.config.source
-                    )
-                    self._moved[old] = new
-                    return
-                if previous is not None and configured is None:
-                    await store.bindings.move(old, new)
-                    return  # nothing names the old id any more
-                # Bound anew, keeping who bound it: a moved row could not be bound again under the
-                # old id in the same session (its identity stays the old id's).
-                await store.bindings.bind(
-                    new, target.kind, target.name,
-                    previous.bound_by if previous else by, previous.bound_at if previous else now,
-                )
-            if configured is None or configured.name is None:
-                return
-            if await store.bindings.get(old) is None:  # the config's chat: a binding to mark
-                await store.bindings.bind(old, configured.kind, configured.name, by, now)
-            await store.bindings.mark_unreachable(old)
-
-    async def _unreachable(self, chat: str, me: User) -> None:
-        """The bot was removed from (or blocked in) `chat`: stop sending there and tell the leaders once."""
-        directory = self.app.town.directory
-        now = self.app.town.clock.now()
-        async with self.app.database.transaction() as store:
-            target = await directory.chat_target(store, chat)
-            if target.kind == "none" or target.name is None:
-                log.warning("Telegram chat %s refused a message (the bot was removed or blocked there)", chat)
-                return
-            if await store.bindings.get(chat) is None:
-                await store.bindings.bind(chat, target.kind, target.name, person_ref(me.id), now)
-            if not await store.bindings.mark_unreachable(chat):
-                return  # the leaders were told already
-            place = LEADERS_PLACE if target.kind == "leaders" else target.name
-            text = BOT_REMOVED.format(place=place, chat=chat)
-            for leaders in await directory.leaders_chats(store):
-                if leaders != chat:
-                    await store.outbox.enqueue(
-                        chat=leaders, text=text, purpose="alert", at=now, priority=PRIORITY_ALERT
-                    )
-        log.warning("the bot was removed from Telegram group %s (%s); the leaders are told", chat, target.name)
-        self.app.wake_senders()
+        raise DeliveryError(f"{message.chat} keeps moving to another chat id", failure=DeliveryFailure.MOVED)
 
     # --- helpers ----------------------------------------------------------------------------------
 
@@ -580,6 +523,21 @@ def _leading_parts_sent(parts: Sequence[Part], went: Sequence[str]) -> int:
     return count
 
 
+#: Bad Requests that mean the group is out of the bot's reach rather than that this message is wrong.
+_GONE_WORDS = ("chat not found", "bot was kicked", "group chat was deactivated", "not a member")
+_NO_RIGHTS_WORDS = ("not enough rights", "have no rights")
+
+
+def _refusal(description: str) -> DeliveryFailure:
+    """What a Bad Request says of the group, read from the only thing the Bot API gives: its text."""
+    lowered = description.lower()
+    if any(word in lowered for word in _GONE_WORDS):
+        return DeliveryFailure.REMOVED
+    if any(word in lowered for word in _NO_RIGHTS_WORDS):
+        return DeliveryFailure.NO_RIGHTS
+    return DeliveryFailure.REFUSED
+
+
 def _reply(reply_to: str | None) -> ReplyParameters | None:
     if reply_to is None or not reply_to.isdigit():
         return None
@@ -613,10 +571,16 @@ def _network_error(exc: NetworkError) -> DeliveryError:
     if isinstance(cause, _NEVER_SENT):
         return DeliveryError(f"the request never reached Telegram ({type(cause).__name__}); nothing was sent")
     if isinstance(cause, _GatewayTimedOut):
-        return DeliveryError("a gateway waited for Telegram in vain (504) after the message was sent", ambiguous=True)
+        return DeliveryError(
+            "a gateway waited for Telegram in vain (504) after the message was sent",
+            failure=DeliveryFailure.NO_ANSWER,
+            ambiguous=True,
+        )
     if isinstance(cause, httpx.HTTPError) or (isinstance(exc, TimedOut) and cause is None):
         what = "did not answer in time" if isinstance(exc, TimedOut) else f"dropped the connection ({exc.message})"
-        return DeliveryError(f"Telegram {what} after the message was sent", ambiguous=True)
+        return DeliveryError(
+            f"Telegram {what} after the message was sent", failure=DeliveryFailure.NO_ANSWER, ambiguous=True
+        )
     return DeliveryError(f"Telegram: {exc.message}")
 
 

@@ -16,8 +16,8 @@ in wechaty, shared by every bot in the process, and would hand out objects bound
 puppet; they are replaced by caches of that connection's own). No event, heartbeat or dong for
 `heartbeat_timeout` seconds means the connection is dead (a Ding goes out at half that time);
 then it is closed and made again with exponential backoff. When WeChat has been down for
-`down_alert_after` seconds the leaders' chats on other platforms are told, and told again when it
-is back.
+`down_alert_after` seconds the town's ChatEvents hear of it (the leaders on other platforms are
+told), and hear again when it is back.
 
 Sending. The outbox is the queue, and the outbox sender merges what is pending for one group
 into one message (the adapter sets `merges`). Personal WeChat accounts get restricted for fast
@@ -42,28 +42,37 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError, StreamTerminatedError
 
-from handlers.dispatcher import MessageNotStored
+from handlers.clock import Clock
 from handlers.messages import IncomingMessage, OutgoingMessage
+from handlers.transport import (
+    ChatEvents,
+    DeliveryError,
+    DeliveryFailure,
+    MessageNotStored,
+    PlatformError,
+    Receive,
+    doubled_delay,
+)
 from townconfig import WechatSection
 
-from .delivery import DeliveryError, doubled_delay
-from .platforms import PlatformError
 from .wechat_compat import load_wechaty
-
-if TYPE_CHECKING:
-    from .app import App
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "wechat"
 ENDPOINT_ENV = "WECHATY_PUPPET_SERVICE_ENDPOINT"
 MENTION_END = "\u2005"  # what WeChat puts after an @name
-PERMANENT_STATUSES = frozenset({Status.NOT_FOUND, Status.PERMISSION_DENIED, Status.INVALID_ARGUMENT})
+#: What the puppet service's refusals say of the room; any other status may pass.
+PERMANENT_STATUSES: dict[Status, DeliveryFailure] = {
+    Status.NOT_FOUND: DeliveryFailure.REMOVED,
+    Status.PERMISSION_DENIED: DeliveryFailure.REMOVED,
+    Status.INVALID_ARGUMENT: DeliveryFailure.REFUSED,
+}
 PUPPET_EVENTS = (
     "login", "logout", "scan", "ready", "message", "heartbeat", "dong", "error",
     "friendship", "room-join", "room-leave", "room-topic", "room-invite",
@@ -149,19 +158,6 @@ class Pacer:
         self._by_group = {c: t for c, t in self._by_group.items() if t > stale}
 
 
-def outage_text(seconds: float) -> str:
-    minutes = max(1, round(seconds / 60))
-    return (
-        f"⚠️ 微信机器人已断线{minutes}分钟：各村微信群的日报、登记暂时收不到，回复和通知也发不出去。"
-        "正在自动重连，恢复后会再告知。"
-    )
-
-
-def recovery_text(seconds: float) -> str:
-    minutes = max(1, round(seconds / 60))
-    return f"✅ 微信机器人已恢复连接（断线约{minutes}分钟），积压的消息正在依次发出。"
-
-
 def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
@@ -183,15 +179,22 @@ class WechatAdapter:
 
     def __init__(
         self,
-        app: App,
         *,
+        receive: Receive,
+        events: ChatEvents,
+        clock: Clock,
+        section: WechatSection | None = None,
+        config_source: str = "the town's config",
         endpoint: str | None = None,
         token: str | None = None,
         settings: WechatSettings | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self.app = app
-        section = app.config.wechat
+        """`receive` stores what people say, `events` hears of outages; `section` is `[wechat]`."""
+        self.receive = receive
+        self.events = events
+        self.clock = clock
+        self.config_source = config_source
         token_env = section.token_env if section is not None else "WECHATY_PUPPET_SERVICE_TOKEN"
         self.endpoint = endpoint or os.environ.get(ENDPOINT_ENV) or (section.endpoint if section else None)
         self.token = token or os.environ.get(token_env) or None
@@ -221,7 +224,7 @@ class WechatAdapter:
         if not self.endpoint:
             return (
                 f"WeChat is configured but has no puppet-service endpoint: write [wechat] endpoint = "
-                f'"host:port" in {self.app.config.source} or set {ENDPOINT_ENV}'
+                f'"host:port" in {self.config_source} or set {ENDPOINT_ENV}'
             )
         if not self.token:
             return (
@@ -414,13 +417,13 @@ class WechatAdapter:
             await self._receive(incoming)
 
     async def _receive(self, incoming: IncomingMessage) -> None:
-        """Hand the message to the app until it is stored. WeChat will not send it again, so while
+        """Hand the message over until it is stored. WeChat will not send it again, so while
         the database cannot take it (MessageNotStored) it is held, and the messages behind it
         with it, to keep their order."""
         first, longest = self.settings.reconnect_delay
         for tries in itertools.count():
             try:
-                await self.app.receive(incoming)
+                await self.receive([incoming])
                 return
             except MessageNotStored as exc:
                 delay = doubled_delay(first, longest, tries)
@@ -467,7 +470,7 @@ class WechatAdapter:
 
     def _sent_at(self, timestamp: int) -> dt.datetime:
         if timestamp <= 0:
-            return self.app.town.clock.now()
+            return self.clock.now()
         seconds = timestamp / 1000 if timestamp > 10**11 else timestamp
         return dt.datetime.fromtimestamp(seconds, dt.UTC)
 
@@ -481,26 +484,10 @@ class WechatAdapter:
             if self._down_since is not None and self._alerted_since is None:
                 if now - self._down_since >= self.settings.down_alert_after:
                     self._alerted_since = self._down_since
-                    await self._tell_leaders(outage_text(now - self._down_since), "down")
+                    await self.events.platform_down(PLATFORM, now - self._down_since)
             elif self._down_since is None and self._alerted_since is not None:
                 began, self._alerted_since = self._alerted_since, None
-                await self._tell_leaders(recovery_text(now - began), "back")
-
-    async def _tell_leaders(self, text: str, state: str) -> None:
-        """Queue `text` for every leaders' chat that is not on WeChat, and log it either way."""
-        try:
-            async with self.app.database.transaction() as store:
-                chats = [
-                    c for c in await self.app.town.directory.leaders_chats(store) if not c.startswith(f"{PLATFORM}:")
-                ]
-                for chat in chats:
-                    await store.outbox.enqueue(chat=chat, text=text, purpose="alert", at=self.app.town.clock.now())
-        except Exception:
-            log.exception("WeChat is %s, and the leaders could not be told", state)
-            return
-        if chats:
-            self.app.wake_senders()
-        log.warning("WeChat is %s; told %s", state, ", ".join(chats) or "no one (no leaders' chat on another platform)")
+                await self.events.platform_up(PLATFORM, now - began)
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -509,7 +496,7 @@ class WechatAdapter:
         pacing allows. While WeChat is down this waits, rather than use up the row's attempts."""
         platform, _, conversation = message.chat.partition(":")
         if platform != PLATFORM or not conversation:
-            raise DeliveryError(f"{message.chat} is not a WeChat chat", permanent=True)
+            raise DeliveryError(f"{message.chat} is not a WeChat chat", failure=DeliveryFailure.REFUSED, permanent=True)
         mentions = list(
             dict.fromkeys(m.removeprefix(f"{PLATFORM}:") for m in message.mentions if m.startswith(f"{PLATFORM}:"))
         )
@@ -540,12 +527,14 @@ class WechatAdapter:
         except GRPCError as exc:
             raise DeliveryError(
                 f"the puppet service refused the message: {exc.status.name} {exc.message or ''}".strip(),
+                failure=PERMANENT_STATUSES.get(exc.status, DeliveryFailure.FAILED),
                 permanent=exc.status in PERMANENT_STATUSES,
             ) from exc
         except TimeoutError as exc:
             # The request went out and no answer came: the room may have the message already.
             raise DeliveryError(
                 "the puppet service did not answer in time; the message may have gone",
+                failure=DeliveryFailure.NO_ANSWER,
                 retry_after=self.settings.reconnect_delay[0],
                 ambiguous=True,
             ) from exc

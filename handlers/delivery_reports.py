@@ -47,7 +47,7 @@ async def report_notice(store: Store, town: Town, notice: Notice) -> bool:
     two sends settling at once (concurrent senders) must not both report. Whether it was queued."""
     rows = {r.id: r for r in await store.outbox.by_ids([d.outbox_id for d in notice.deliveries])}
     failures = [
-        (d.village, texts.failure_reason(rows[d.outbox_id].error))
+        (d.village, texts.failure_reason(rows[d.outbox_id].failure))
         for d in notice.deliveries
         if rows[d.outbox_id].status == "failed"
     ]

@@ -38,6 +38,7 @@ from .delivery_reports import record_acknowledgement
 from .messages import IncomingMessage, OutgoingMessage
 from .parsing import MessageContext, ParseResult
 from .town import Town
+from .transport import MessageNotStored
 from .turn import Turn
 
 log = logging.getLogger(__name__)
@@ -105,10 +106,6 @@ class _Attempt:
     """Whether the message turned out to be meant for the bot, known even if handling then fails."""
 
     addressed: bool = False
-
-
-class MessageNotStored(Exception):
-    """Neither the message nor its failure could be recorded: the platform must not confirm it."""
 
 
 class Dispatcher:

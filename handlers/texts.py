@@ -379,23 +379,53 @@ def registry_mismatch(reported: int, registered: int) -> str:
     return f"⚠️ 居家观察填报 {reported} 人，登记在册 {registered} 人，请核对。"
 
 
+# --- platforms and groups --------------------------------------------------------------------
+
+PLATFORM_NAMES = {"telegram": "Telegram", "wechat": "微信", "console": "控制台"}
+#: How a bot-removed alert names the leaders' own group.
+LEADERS_PLACE = "镇领导群"
+#: A person to @mention whose name the bot has not seen yet (it learns names from what people send).
+UNKNOWN_MENTION_NAME = "村干部"
+
+
+def platform_name(platform: str) -> str:
+    return PLATFORM_NAMES.get(platform, platform)
+
+
+def bot_removed(place: str, chat: str) -> str:
+    """To the leaders, once, when a group has removed the bot."""
+    return (
+        f"⚠️ 机器人已被移出「{place}」的{platform_name(chat.partition(':')[0])}群（{chat}），该群收不到提醒和通知。"
+        f"请把机器人重新拉进该群，并在群里发送「绑定 {place}」。"
+    )
+
+
+def platform_down(platform: str, seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return (
+        f"⚠️ {platform_name(platform)}机器人已断线{minutes}分钟：各村{platform_name(platform)}群的日报、登记暂时收不到，"
+        "回复和通知也发不出去。正在自动重连，恢复后会再告知。"
+    )
+
+
+def platform_back(platform: str, seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"✅ {platform_name(platform)}机器人已恢复连接（断线约{minutes}分钟），积压的消息正在依次发出。"
+
+
 # --- delivery reports and acknowledgements ---------------------------------------------------
 
-#: Why a send failed, as the leaders read it. The stored error is the platform's own words (kept as
-#: they are in the database and the logs, for whoever debugs); the first entry with one of its words
-#: in that error, compared in lower case, gives the reason; anything else is SEND_FAILED.
-FAILURE_REASONS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("migrat", "upgraded to a supergroup", "another chat id"), "群已升级/迁移"),
-    (
-        ("kicked", "forbidden", "removed", "not a member", "blocked", "deactivated", "unreachable",
-         "chat not found", "not_found", "permission_denied"),
-        "机器人已被移出该群",
-    ),
-    (("not enough rights", "have no rights"), "机器人在该群没有发言权限"),
-    # A gateway's 504 as the Telegram adapter writes it, "(504)" (a "Gateway Timeout" has "timeout");
-    # never a bare 504, which chat ids in an error may have too (25046731562@chatroom, -1001504…).
-    (("timed out", "timeout", "did not answer", "(504)"), "发送失败（平台无响应）"),
-)  # fmt: skip
+#: Why a send failed, as the leaders read it in a delivery report, by the DeliveryFailure stored
+#: with the outbox row (handlers/transport.py). The platform's own words stay in the database and
+#: the logs, for whoever debugs.
+FAILURE_REASONS: dict[str, str] = {
+    "removed": "机器人已被移出该群",
+    "no_rights": "机器人在该群没有发言权限",
+    "moved": "群已升级/迁移",
+    "no_answer": "发送失败（平台无响应）",
+    "refused": "发送失败（平台拒收）",
+    "failed": "发送失败",
+}
 SEND_FAILED = "发送失败"
 
 
@@ -417,10 +447,9 @@ DOUBT_WORDS = (
 ACKNOWLEDGEMENT_LENGTH = 12
 
 
-def failure_reason(error: str | None) -> str:
+def failure_reason(failure: str | None) -> str:
     """The Chinese reason for a failed send: a leader reads the group list, not the platform's English."""
-    lowered = (error or "").lower()
-    return next((reason for words, reason in FAILURE_REASONS if any(w in lowered for w in words)), SEND_FAILED)
+    return FAILURE_REASONS.get(failure or "", SEND_FAILED)
 
 
 def notice_delivered(notice_id: int, delivered: int, total: int, failures: Sequence[tuple[str, str]]) -> str:

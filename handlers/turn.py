@@ -15,6 +15,7 @@ from storage import Store
 from storage.repos.outbox import PRIORITY_REPLY
 from storage.repos.reports import DayReport
 
+from .chat_events import notify_leaders
 from .directory import ChatTarget, Speaker
 from .messages import IncomingMessage, OutgoingMessage
 from .town import Town
@@ -93,7 +94,4 @@ class Turn:
 
     async def tell_leaders(self, text: str, purpose: str = "alert") -> list[str]:
         """Send to every leaders' group except the one the message came from; the chats reached."""
-        chats = [c for c in await self.town.directory.leaders_chats(self.store) if c != self.message.chat]
-        for chat in chats:
-            await self.send(OutgoingMessage(chat=chat, text=text, purpose=purpose, priority=PRIORITY_REPLY))
-        return chats
+        return await notify_leaders(self.store, self.town, text, purpose=purpose, besides={self.message.chat})

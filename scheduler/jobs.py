@@ -195,24 +195,3 @@ async def send_observation_endings(town: Town, database: Database, now: dt.datet
             for chat in chats.get(village, []):
                 sent += await _send_once(store, day, "observation_ending", chat, text, now)
     return sent
-
-
-async def purge_personal_data(town: Town, database: Database, now: dt.datetime, *, actor: str = "scheduler") -> int:
-    """Delete the names, phones and ID numbers of people closed more than `retention_days` ago.
-    The rows stay, masked and dated, so that counts in reports do not change."""
-    cutoff = now - dt.timedelta(days=town.config.privacy.retention_days)
-    async with database.transaction() as store:
-        people = await store.people.closed_before(cutoff)
-        for person in people:
-            person.name_encrypted = person.phone_encrypted = person.id_number_encrypted = None
-            person.id_number_index = None
-            person.purged_at = now
-        if people:
-            await store.audit.record(
-                actor=actor,
-                action="purge",
-                subject=f"{len(people)} people",
-                at=now,
-                after={"people": [p.id for p in people], "closed_before": cutoff.isoformat()},
-            )
-    return len(people)

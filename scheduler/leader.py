@@ -18,11 +18,9 @@ import logging
 import zlib
 from collections.abc import Callable
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from handlers.town import Town
 from storage import Database
+from storage.advisory_lock import AdvisoryLock
 
 from .runner import TownClock
 
@@ -37,51 +35,19 @@ def lock_key(town_name: str) -> int:
 
 
 class ClockLock:
+    """The clock's advisory lock for one town (storage/advisory_lock.py)."""
+
     def __init__(self, database: Database, town_name: str) -> None:
-        self.database = database
-        self.key = lock_key(town_name)
-        self._connection: AsyncConnection | None = None
+        self.lock = AdvisoryLock(database, (lock_key(town_name),))
 
     async def try_acquire(self) -> bool:
-        if self.database.dialect != "postgresql":
-            return True
-        if self._connection is not None:
-            return await self.still_held()
-        connection = await self.database.engine.connect()
-        try:
-            held = bool((await connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key})).scalar())
-            await connection.commit()
-        except Exception:
-            await connection.close()
-            raise
-        if held:
-            self._connection = connection
-        else:
-            await connection.close()
-        return held
-
-    async def still_held(self) -> bool:
-        if self.database.dialect != "postgresql":
-            return True
-        if self._connection is None:
-            return False
-        try:
-            await self._connection.execute(text("SELECT 1"))
-            await self._connection.commit()
-            return True
-        except Exception:
-            log.warning("lost the connection that holds the clock lock")
-            await self.release()
-            return False
+        """Whether this process keeps the clock now: the lock taken, or still held."""
+        if self.lock.held:
+            return await self.lock.still_held()
+        return await self.lock.try_take()
 
     async def release(self) -> None:
-        if self._connection is not None:
-            with contextlib.suppress(Exception):
-                await self._connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
-                await self._connection.commit()
-            with contextlib.suppress(Exception):
-                await self._connection.close()
-            self._connection = None
+        await self.lock.release()
 
 
 async def keep_the_clock(

@@ -15,6 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from handlers.personal_data_purge import purge_personal_data
 from handlers.town import Town
 from storage import Database
 
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 DAILY_JOBS = {
     "remind": jobs.send_reminders,
     "observation_endings": jobs.send_observation_endings,
-    "purge": jobs.purge_personal_data,
+    "purge": purge_personal_data,
     "chase": jobs.send_chase,
     "deadline": jobs.send_deadline_summary,
 }

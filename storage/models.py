@@ -192,11 +192,13 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
     platform_message_id: Mapped[str | None] = mapped_column(sa.String(100))
-    error: Mapped[str | None] = mapped_column(sa.Text)
+    error: Mapped[str | None] = mapped_column(sa.Text)  # the platform's own words, for whoever debugs
+    # Why it failed, a handlers.transport.DeliveryFailure value: what the delivery report reads.
+    failure: Mapped[str | None] = mapped_column(sa.String(20))
     # While a sender holds the row ("sending"), until this time; a lease that ran out means the
     # process died mid-send: the platform may or may not have the message (counted as ambiguous).
     lease_until: Mapped[dt.datetime | None]
-    # Which sender holds the lease (storage/sender_presence.py): a live sender's rows are its own.
+    # Which sender holds the lease (outbox/presence.py): a live sender's rows are its own.
     lease_owner: Mapped[int | None]
     ambiguous: Mapped[bool] = mapped_column(default=False)
     # Sent as part of that row (several queued messages for one group, merged into one).

@@ -12,8 +12,8 @@ import itertools
 from dataclasses import dataclass
 
 from bot.app import App
-from bot.delivery import DeliveryError
 from handlers.messages import IncomingMessage, OutgoingMessage
+from handlers.transport import DeliveryError
 
 _ids = itertools.count(1)
 
@@ -94,7 +94,7 @@ class Chat:
                             message_id=f"m{next(_ids)}", at=now, sender_name=who)
             for where, who, text in lines
         ]
-        await self.app.receive_many(messages)
+        await self.app.receive(messages)
         await self.app.drain()
 
     def sent_to(self, chat: str) -> list[str]:

@@ -11,11 +11,11 @@ from chat_harness import Chat
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from bot.delivery import DeliveryError
 from bot.xlsx_export import write_xlsx
 from handlers.delivery_reports import is_acknowledgement
 from handlers.messages import IncomingMessage
 from handlers.town_report import build_town_report, render_text
+from handlers.transport import DeliveryError
 from storage.models import NoticeDelivery, OutboxMessage
 
 WUXING = "console:五星村"

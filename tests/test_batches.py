@@ -14,15 +14,16 @@ from chat_harness import Chat, FakePlatform
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from bot import delivery
-from bot.delivery import LEASE, DeliveryError, OutboxSender
 from handlers import texts
-from handlers.dispatcher import MessageNotStored, is_transient
+from handlers.dispatcher import is_transient
 from handlers.messages import IncomingMessage, OutgoingMessage
+from handlers.transport import DeliveryError, MessageNotStored
+from outbox import sender as delivery
+from outbox.presence import LOCK_CLASS
+from outbox.sender import LEASE, OutboxSender
 from storage.models import InboundMessage, OutboxMessage, ReportRevision
 from storage.repos.inbound import InboundMessages
 from storage.repos.outbox import Outbox, Outcome
-from storage.sender_presence import LOCK_CLASS
 
 FULL = "日报 入户排查120户，返乡3人，居家观察12人，发热0人，消毒2次"
 WUXING, WANGXIAN = "console:五星村", "console:王岘村"
@@ -60,8 +61,8 @@ async def test_a_message_delivered_again_in_a_later_batch_is_not_handled_twice(c
     now = chat.app.town.clock.now()
     first = IncomingMessage("console", WUXING, WUXING_HEAD, FULL, "t-1", now)
     second = IncomingMessage("console", WANGXIAN, WANGXIAN_HEAD, FULL, "t-2", now)
-    await chat.app.receive_many([first])
-    await chat.app.receive_many([first, second, second])
+    await chat.app.receive([first])
+    await chat.app.receive([first, second, second])
     await chat.app.drain()
     assert len(chat.sent_to(WUXING)) == 1 and len(chat.sent_to(WANGXIAN)) == 1
     assert await count(chat, InboundMessage) == 2
@@ -262,7 +263,7 @@ async def test_a_report_the_database_failed_for_a_moment_is_handled_again_not_lo
 ) -> None:
     chat.app.dispatcher.retry_delays = (0, 0, 0)
     calls = locked_at_first(monkeypatch, times=2)
-    await chat.app.receive(IncomingMessage("console", WUXING, WUXING_HEAD, FULL, "t-1", chat.app.town.clock.now()))
+    await chat.app.receive([IncomingMessage("console", WUXING, WUXING_HEAD, FULL, "t-1", chat.app.town.clock.now())])
     await chat.app.drain()
     assert len(calls) == 3
     [reply] = chat.sent_to(WUXING)
@@ -277,9 +278,9 @@ async def test_a_message_the_database_kept_failing_is_not_confirmed_and_is_handl
     locked_at_first(monkeypatch, times=3)  # every try
     report = IncomingMessage("console", WUXING, WUXING_HEAD, FULL, "t-1", chat.app.town.clock.now())
     with pytest.raises(MessageNotStored):
-        await chat.app.receive(report)  # the adapter does not confirm it: Telegram sends it again
+        await chat.app.receive([report])  # the adapter does not confirm it: Telegram sends it again
     assert await count(chat, InboundMessage) == 0
-    await chat.app.receive(report)  # the database is back
+    await chat.app.receive([report])  # the database is back
     await chat.app.drain()
     [reply] = chat.sent_to(WUXING)
     assert reply.startswith("✅ 已收到五星村")
@@ -289,7 +290,7 @@ async def test_a_message_the_database_kept_failing_is_not_confirmed_and_is_handl
 async def test_a_delivery_report_due_when_the_bot_stopped_is_sent_at_the_next_start(chat: Chat) -> None:
     now = chat.app.town.clock.now()
     notice = IncomingMessage("console", "console:leaders", "console:town_office", "通知：今晚8点开会", "n-1", now)
-    await chat.app.receive(notice)
+    await chat.app.receive([notice])
     # Sent by a sender that stopped before reporting (a process killed between the two commits).
     assert await OutboxSender(chat.app.database, chat.platform, chat.app.town.clock).drain() > 1
     assert not [t for t in chat.sent_to("console:leaders") if "送达" in t]
@@ -362,7 +363,7 @@ async def test_a_postgresql_connection_dropped_mid_message_costs_a_retry_not_the
         return await real(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(InboundMessages, "claim", claim)
-    await chat.app.receive(IncomingMessage("console", WUXING, WUXING_HEAD, FULL, "t-1", chat.app.town.clock.now()))
+    await chat.app.receive([IncomingMessage("console", WUXING, WUXING_HEAD, FULL, "t-1", chat.app.town.clock.now())])
     await chat.app.drain()
     assert dropped and chat.sent_to(WUXING)[0].startswith("✅ 已收到五星村")
     assert await count(chat, ReportRevision) == 1
@@ -398,7 +399,7 @@ async def test_a_round_whose_first_write_fails_records_everything_at_its_end_and
 
 async def test_senders_are_woken_for_a_delivery_report_not_for_every_send_of_a_broadcast(chat: Chat) -> None:
     now = chat.app.town.clock.now()
-    await chat.app.receive(IncomingMessage("console", "console:leaders", "console:town_office", "通知：开会", "n", now))
+    await chat.app.receive([IncomingMessage("console", "console:leaders", "console:town_office", "通知：开会", "n", now)])
     sender = chat.app.senders["console"]
     async with chat.app.database.transaction() as store:
         rows = await store.outbox.due(now, "console", limit=100)
@@ -417,7 +418,7 @@ async def test_a_sender_whose_presence_connection_dropped_takes_its_lock_again(c
     clock = chat.app.town.clock
     sender = OutboxSender(chat.app.database, chat.platform, clock)
     await sender.presence.announce()
-    connection = sender.presence._connection
+    connection = sender.presence.lock._connection
     assert connection is not None
     pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar()
     await connection.commit()

@@ -164,7 +164,7 @@ async def test_an_admin_appoints_a_head_who_can_then_report(chat: Chat) -> None:
 
 
 async def test_a_failed_send_is_retried_and_then_delivered(chat: Chat) -> None:
-    from bot.delivery import DeliveryError
+    from handlers.transport import DeliveryError
 
     chat.platform.failures.append(DeliveryError("network down"))
     replies = await chat.person("五星村", "resident").says("帮助")

@@ -95,7 +95,7 @@ async def test_one_of_two_processes_keeps_the_clock_and_the_other_takes_over_whe
         await asyncio.sleep(1.5)  # five of its tries
         lock = ClockLock(Database(PG_URL, schema=schema), "王岘镇")
         assert not await lock.try_acquire(), "the first process holds the lock"
-        await lock.database.close()
+        await lock.lock.database.close()
         first.kill()
         first.wait(10)
         taken_over = time.monotonic()

@@ -3,12 +3,16 @@ migration (or the other way round) fails here, not in a town's database after an
 
 from __future__ import annotations
 
+import datetime as dt
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select, text
 
 from storage import Database
-from storage.models import Base
+from storage.database import alembic_config
+from storage.models import Base, OutboxMessage
 
 
 async def test_the_migrated_schema_is_the_models_schema(database: Database) -> None:
@@ -17,3 +21,33 @@ async def test_the_migrated_schema_is_the_models_schema(database: Database) -> N
 
     async with database.engine.connect() as connection:
         assert await connection.run_sync(differences) == []
+
+
+async def test_sends_that_failed_before_failures_were_typed_keep_their_reasons(database: Database) -> None:
+    """0006 reads the reason of rows failed under 0005 from the platform's words, once."""
+    rows = {
+        "Telegram: Forbidden: bot was kicked from the supergroup chat": "removed",
+        "the puppet service refused the message: NOT_FOUND room gone": "removed",
+        "Telegram refused the message: Not enough rights to send text messages": "no_rights",
+        "a gateway waited for Telegram in vain (504) after the message was sent": "no_answer",
+        "telegram:-1001 keeps moving to another chat id": "moved",
+        "sending to WeChat failed: ValueError: no room 25046731562@chatroom": "failed",
+    }
+
+    def downgrade_insert_upgrade(connection: Connection) -> None:
+        command.downgrade(alembic_config(connection), "0005")
+        for index, error in enumerate(rows):
+            connection.execute(
+                text(
+                    "INSERT INTO outbox (chat, text, priority, purpose, mentions, status, attempts, created_at,"
+                    " next_attempt_at, error, ambiguous) VALUES (:chat, 'x', 0, 'notice', '[]', 'failed', 5, :at, :at,"
+                    " :error, false)"
+                ),
+                {"chat": f"console:{index}", "at": dt.datetime(2020, 2, 17, tzinfo=dt.UTC), "error": error},
+            )
+        command.upgrade(alembic_config(connection), "head")
+
+    async with database.engine.begin() as connection:
+        await connection.run_sync(downgrade_insert_upgrade)
+        found = (await connection.execute(select(OutboxMessage.error, OutboxMessage.failure))).all()
+    assert dict(found) == rows

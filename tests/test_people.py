@@ -16,6 +16,7 @@ from conftest import SHANGHAI
 
 from bot.app import App
 from handlers.clock import ManualClock
+from handlers.personal_data_purge import purge_personal_data
 from handlers.personal_info import ID_NUMBER, MOBILE, id_number_problem, mask_text, phone_problem
 from scheduler import jobs
 from storage import Database
@@ -146,8 +147,8 @@ async def test_the_purge_deletes_personal_data_but_keeps_the_count(keyed: Chat, 
     await head.says(REGISTER)
     await head.says("解除观察 #1")
     town, database = keyed.app.town, keyed.app.database
-    assert await jobs.purge_personal_data(town, database, clock.now() + dt.timedelta(days=29)) == 0
-    assert await jobs.purge_personal_data(town, database, clock.now() + dt.timedelta(days=31)) == 1
+    assert await purge_personal_data(town, database, clock.now() + dt.timedelta(days=29)) == 0
+    assert await purge_personal_data(town, database, clock.now() + dt.timedelta(days=31)) == 1
     async with database.transaction() as store:
         [person] = await store.people.all()
         assert person.name_encrypted is None and person.id_number_index is None

@@ -40,12 +40,13 @@ from telegram_standin import (
 )
 
 from bot.app import App
-from bot.delivery import DeliveryError
-from bot.platforms import PlatformError
-from bot.telegram_adapter import BOT_REMOVED, COMMANDS, HTTP_TIMEOUT, TelegramAdapter
+from bot.platforms import telegram_adapter
+from bot.telegram_adapter import COMMANDS, HTTP_TIMEOUT, TelegramAdapter
 from bot.telegram_limits import SendLimits
 from bot.telegram_webhook import WebhookServer
 from handlers.messages import OutgoingMessage
+from handlers.texts import bot_removed
+from handlers.transport import DeliveryError, PlatformError
 from storage import Database
 from storage.models import OutboxMessage
 from townconfig import TownConfig, parse_config
@@ -140,7 +141,7 @@ async def running_bot(
 ) -> AsyncIterator[Running]:
     """`merges=False`: each outbox row its own message, for tests of Telegram's limits themselves."""
     app = await App.start(config, clock=clock, database=database)
-    adapter = TelegramAdapter(
+    adapter = telegram_adapter(
         app, telegram.token, limits=limits, poll_timeout=5, retry_seconds=0.05, http_timeout=http_timeout
     )
     adapter.merges = merges
@@ -423,12 +424,15 @@ async def test_a_group_that_removed_the_bot_is_reported_to_the_leaders_once(bot:
     await bot.settle()
     assert [r.chat_id for r in bot.telegram.refused] == [HONGXING, HONGXING]  # the notice, the reply; no more
     # Told once (possibly in one message with the notice's delivery report: both wait for the leaders).
-    warning = BOT_REMOVED.format(place="红星村", chat=f"telegram:{HONGXING}")
+    warning = bot_removed("红星村", f"telegram:{HONGXING}")
     to_leaders = "\n\n".join(bot.telegram.sent_to(LEADERS))
     assert to_leaders.count(warning) == 1 and to_leaders.count("机器人已被移出「") == 1
     rows = await bot.outbox(HONGXING)
     assert all(row.status == "failed" for row in rows)  # (the second notice's row too, never sent)
-    assert [(r.purpose, "kicked" in (r.error or "")) for r in rows[:2]] == [("notice", True), ("reply", True)]
+    assert [(r.purpose, r.failure, "kicked" in (r.error or "")) for r in rows[:2]] == [
+        ("notice", "removed", True),
+        ("reply", "removed", True),
+    ]
     assert len(bot.telegram.sent_to(WUXING)) == 2 and len(bot.telegram.sent_to(WANGXIAN)) == 2
 
 
@@ -530,7 +534,7 @@ async def test_a_refused_token_stops_the_adapter_with_a_message_that_does_not_sh
 ) -> None:
     app = await App.start(town, clock=clock, database=database)
     wrong = "123456:NotTheRightTokenAtAll"
-    adapter = TelegramAdapter(app, wrong, retry_seconds=0.05)
+    adapter = telegram_adapter(app, wrong, retry_seconds=0.05)
     with pytest.raises(PlatformError) as refused:
         await asyncio.wait_for(adapter.run(asyncio.Event()), timeout=5)
     assert "TELEGRAM_BOT_TOKEN" in str(refused.value) and wrong not in str(refused.value)
@@ -550,7 +554,7 @@ async def test_webhook_mode_will_not_start_without_a_secret_telegram_takes(
     config = parse_config(town_toml(telegram='webhook_url = "https://bot.example.org/hook"'), "town.toml")
     app = await App.start(config, clock=clock, database=database)
     with pytest.raises(PlatformError, match="TELEGRAM_WEBHOOK_SECRET"):
-        await asyncio.wait_for(TelegramAdapter(app, telegram.token).run(asyncio.Event()), timeout=5)
+        await asyncio.wait_for(telegram_adapter(app, telegram.token).run(asyncio.Event()), timeout=5)
     assert telegram.webhook == ("", None)
 
 
@@ -587,7 +591,7 @@ async def test_a_start_up_call_telegram_refuses_for_good_stops_the_bot_saying_wh
     monkeypatch.setenv("TELEGRAM_BASE_URL", telegram.base_url)
     telegram.refuse(method, status, description)
     app = await App.start(config, clock=clock, database=database)
-    adapter = TelegramAdapter(app, telegram.token, retry_seconds=0.05)
+    adapter = telegram_adapter(app, telegram.token, retry_seconds=0.05)
     with pytest.raises(PlatformError) as refused:
         await asyncio.wait_for(adapter.run(asyncio.Event()), timeout=5)
     assert told in str(refused.value)

@@ -29,10 +29,11 @@ from telegram_standin import (
 from test_telegram_chat import Running, WallClock, running_bot
 
 from bot.app import App
-from bot.delivery import DeliveryError
-from bot.telegram_adapter import TelegramAdapter, _network_error
+from bot.platforms import telegram_adapter
+from bot.telegram_adapter import _network_error
 from bot.telegram_limits import FloodWait, SendLimiter, SendLimits
 from handlers.messages import OutgoingMessage
+from handlers.transport import DeliveryError
 from storage import Database
 from townconfig import TownConfig, parse_config
 
@@ -55,7 +56,7 @@ def clock() -> WallClock:
 @pytest.fixture
 def doubled_warnings(caplog: pytest.LogCaptureFixture) -> Callable[[], list[str]]:
     """The sender's warnings about sends that may have arrived twice, so far."""
-    caplog.set_level(logging.WARNING, logger="bot.delivery")
+    caplog.set_level(logging.WARNING, logger="outbox.sender")
     return lambda: [r.getMessage() for r in caplog.records if "may arrive twice" in r.getMessage()]
 
 
@@ -123,9 +124,9 @@ async def test_without_those_keys_the_limits_are_telegrams(
     database: Database, telegram: TelegramStandIn, clock: WallClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = await App.start(configured(monkeypatch, telegram), clock=clock, database=database)
-    limits = TelegramAdapter(app, telegram.token).limiter.limits
+    limits = telegram_adapter(app, telegram.token).limiter.limits
     assert (limits.per_second, limits.per_group_per_minute) == (30, 20)
-    explicit = TelegramAdapter(app, telegram.token, limits=SendLimits.off()).limiter.limits
+    explicit = telegram_adapter(app, telegram.token, limits=SendLimits.off()).limiter.limits
     assert explicit == SendLimits.off()  # limits given to the adapter win over the config
 
 
@@ -201,7 +202,7 @@ async def test_a_send_that_never_left_is_not_ambiguous(
 ) -> None:
     with TelegramStandIn() as telegram:
         app = await App.start(configured(monkeypatch, telegram), clock=clock, database=database)
-        adapter = TelegramAdapter(app, telegram.token, http_timeout=SHORT_TIMEOUT)
+        adapter = telegram_adapter(app, telegram.token, http_timeout=SHORT_TIMEOUT)
         assert await adapter.deliver(OutgoingMessage(chat=f"telegram:{WUXING}", text="第一条", purpose="notice"))
     # Telegram is gone: a fresh connection is refused, so the request is never written.
     await adapter.bot.request.shutdown()

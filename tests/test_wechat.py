@@ -14,7 +14,7 @@ import datetime as dt
 import itertools
 import random
 import statistics
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -24,12 +24,13 @@ from sqlalchemy import select
 from wechat_standin import PuppetStandin
 
 from bot.app import App
-from bot.delivery import MAX_ATTEMPTS, doubled_delay
+from bot.platforms import wechat_adapter
 from bot.wechat_adapter import WechatAdapter, WechatSettings, _connection_lost
 from bot.wechat_compat import load_wechaty
 from handlers.clock import ManualClock
-from handlers.dispatcher import MessageNotStored
 from handlers.messages import IncomingMessage
+from handlers.transport import MessageNotStored, doubled_delay
+from outbox.sender import MAX_ATTEMPTS
 from storage import Database
 from storage.models import OutboxMessage
 from townconfig import TownConfig, parse_config
@@ -140,7 +141,7 @@ class Bot:
         settings: WechatSettings = FAST,
     ) -> Bot:
         app = await App.start(config, clock=clock, database=database)
-        adapter = WechatAdapter(
+        adapter = wechat_adapter(
             app, endpoint=standin.endpoint, token=standin.token, settings=settings, rng=random.Random(7)
         )
         console = FakePlatform()
@@ -464,7 +465,7 @@ async def test_wechat_being_down_for_long_tells_the_leaders_on_another_platform(
     await standin.wait_for(lambda: running.console.texts_in("console:leaders"), timeout=5)
     [alert] = running.console.texts_in("console:leaders")
     assert "微信机器人已断线" in alert
-    assert "WeChat is down; told console:leaders" in caplog.text
+    assert "wechat is down; told console:leaders" in caplog.text
 
     await standin.start()
     await standin.wait_for(lambda: len(running.console.texts_in("console:leaders")) == 2, timeout=5)
@@ -522,14 +523,14 @@ async def test_a_message_the_database_could_not_take_is_held_until_it_can(
     bot: Bot, standin: PuppetStandin, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     failures = [MessageNotStored("the database is down"), MessageNotStored("the database is down")]
-    receive = bot.app.receive
+    receive = bot.adapter.receive
 
-    async def down_for_a_while(message: IncomingMessage) -> None:
+    async def down_for_a_while(messages: Sequence[IncomingMessage]) -> None:
         if failures:
             raise failures.pop(0)
-        await receive(message)
+        await receive(messages)
 
-    monkeypatch.setattr(bot.app, "receive", down_for_a_while)
+    monkeypatch.setattr(bot.adapter, "receive", down_for_a_while)
     standin.say(WUXING, "wxid_head1", FULL_REPORT)  # WeChat gives it once: the bot must not drop it
     await standin.wait_for(lambda: standin.texts_to(WUXING))
     assert not failures and standin.texts_to(WUXING)[0].startswith("✅ 已收到五星村")

@@ -19,13 +19,14 @@ import pytest
 from wechat_standin import PuppetStandin
 
 from bot.app import App
-from bot.wechat_adapter import WechatAdapter, WechatSettings
+from bot.platforms import telegram_adapter, wechat_adapter
+from bot.wechat_adapter import WechatSettings
 from handlers.clock import ManualClock
 from storage import Database
 from townconfig import parse_config
 
 telegram_standin = pytest.importorskip("telegram_standin")
-telegram_adapter = pytest.importorskip("bot.telegram_adapter")
+pytest.importorskip("bot.telegram_adapter")
 
 LEADERS = -1001000000001  # the leaders' Telegram group
 TOWN_OFFICE = 10001  # the town office's Telegram user
@@ -97,8 +98,8 @@ async def test_wechat_rooms_and_telegram_leaders_in_one_process(
     app = await App.start(parse_config(TOWN, "town.toml"), clock=clock, database=database)
     settings = dataclasses.replace(WechatSettings().scaled(0.01), down_alert_after=0.3, reconnect_delay=(0.02, 0.1))
     adapters = [
-        telegram_adapter.TelegramAdapter(app, telegram.token, poll_timeout=5, retry_seconds=0.05),
-        WechatAdapter(app, endpoint=wechat.endpoint, token=wechat.token, settings=settings),
+        telegram_adapter(app, telegram.token, poll_timeout=5, retry_seconds=0.05),
+        wechat_adapter(app, endpoint=wechat.endpoint, token=wechat.token, settings=settings),
     ]
     stop = asyncio.Event()
     tasks = [asyncio.create_task(a.run(stop)) for a in adapters]

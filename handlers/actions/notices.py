@@ -15,10 +15,10 @@ from ..delivery_reports import report_notice
 from ..parsing import ParseResult
 from ..permissions import Action, allowed
 from ..town import Town
+from ..transport import DeliveryFailure
 from ..turn import Turn
 
-# The error stored for a group the bot was removed from, where a notice is not even tried; the
-# delivery report reads it as 机器人已被移出该群 (texts.FAILURE_REASONS).
+# What is stored for a group the bot was removed from, where a notice is not even tried.
 NOT_SENT_UNREACHABLE = "not sent: the bot was removed from this group (marked unreachable)"
 
 
@@ -72,7 +72,7 @@ async def queue_notice(
         [chat for _, chat, _ in targets], text=text, purpose="notice", at=now, priority=PRIORITY_BULK
     )
     gone = [row_id for (_, _, reachable), row_id in zip(targets, row_ids, strict=True) if not reachable]
-    await store.outbox.mark_unsent(gone, NOT_SENT_UNREACHABLE)
+    await store.outbox.mark_unsent(gone, NOT_SENT_UNREACHABLE, DeliveryFailure.REMOVED)
     await store.notices.add_deliveries(notice, [(v, c, i) for (v, c, _), i in zip(targets, row_ids, strict=True)])
     if not sending:
         await report_notice(store, town, notice)

@@ -29,7 +29,8 @@ class Outcome:
     attempts: int
     sent_at: dt.datetime | None = None
     platform_message_id: str | None = None
-    error: str | None = None
+    error: str | None = None  # the platform's own words
+    failure: str | None = None  # why, as a handlers.transport.DeliveryFailure value
     next_attempt_at: dt.datetime | None = None  # for "pending": when to try again
     merged_into: int | None = None
 
@@ -42,6 +43,7 @@ class Outcome:
             "new_sent_at": self.sent_at if self.status == "sent" else row.sent_at,
             "new_platform_message_id": self.platform_message_id if self.status == "sent" else row.platform_message_id,
             "new_error": self.error if self.error is not None else row.error,
+            "new_failure": self.failure if self.failure is not None else row.failure,
             "new_next_attempt_at": self.next_attempt_at or row.next_attempt_at,
             "new_merged_into": self.merged_into,
         }
@@ -126,14 +128,14 @@ class Outbox:
         statement = insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True)
         return list((await self.session.scalars(statement, values)).all())
 
-    async def mark_unsent(self, row_ids: Sequence[int], error: str) -> None:
+    async def mark_unsent(self, row_ids: Sequence[int], error: str, failure: str) -> None:
         """Queued rows that are not to be sent (their group is known to be gone): failed at once,
         with why, so that a notice's delivery report counts them."""
         if row_ids:
             await self.session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(row_ids))
-                .values(status="failed", error=error)
+                .values(status="failed", error=error, failure=failure)
                 .execution_options(synchronize_session=False)
             )
 
@@ -196,6 +198,7 @@ class Outbox:
                 sent_at=bindparam("new_sent_at"),
                 platform_message_id=bindparam("new_platform_message_id"),
                 error=bindparam("new_error"),
+                failure=bindparam("new_failure"),
                 next_attempt_at=bindparam("new_next_attempt_at"),
                 merged_into=bindparam("new_merged_into"),
                 lease_until=None,
@@ -210,7 +213,7 @@ class Outbox:
         return {owner or 0 for owner in (await self.session.scalars(query)).all()}
 
     async def expire_leases(self, platform: str, now: dt.datetime, dead: set[int]) -> int:
-        """At a sender's start: rows that senders known to be `dead` (see storage/sender_presence.py)
+        """At a sender's start: rows that senders known to be `dead` (see outbox/presence.py)
         were sending when they stopped are free again at once, to be sent again as ambiguous. Only
         those: a row a live sender claims meanwhile is its own."""
         if not dead:

@@ -1,7 +1,8 @@
 """Draining the outbox: each platform's sender takes due rows and reports what became of them.
 
-A platform adapter only has to `deliver` one message and say, by the exception it raises,
-whether trying again could help. Retries, backoff and bookkeeping are done here, once.
+A platform adapter only has to `deliver` one message and say, by the DeliveryError it raises,
+what went wrong and whether trying again could help (handlers/transport.py). Retries, backoff and
+bookkeeping are done here, once.
 """
 
 from __future__ import annotations
@@ -13,55 +14,19 @@ import heapq
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
 
 from handlers.clock import Clock
 from handlers.messages import OutgoingMessage
+from handlers.transport import DeliveryError, Platform, doubled_delay
 from storage import Database
 from storage.models import OutboxMessage
 from storage.repos.outbox import PRIORITY_REPLY, Outcome
-from storage.sender_presence import SenderPresence, new_owner
+
+from .presence import SenderPresence, new_owner
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-
-
-class DeliveryError(Exception):
-    """A send that failed. `permanent` means retrying cannot help (the bot was removed, say).
-    `ambiguous` means the platform may have the message all the same (the request went out and
-    no answer came back): it is sent again, since a lost alert is worse than a doubled one, and
-    the sender counts and logs it."""
-
-    def __init__(
-        self, reason: str, *, permanent: bool = False, retry_after: float | None = None, ambiguous: bool = False
-    ) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.permanent = permanent
-        self.retry_after = retry_after
-        self.ambiguous = ambiguous
-
-
-class Platform(Protocol):
-    name: str
-
-    async def deliver(self, message: OutgoingMessage) -> str | None:
-        """Send one message; return the platform's id for it. Raise DeliveryError on failure."""
-        ...
-
-
-class PlatformAdapter(Platform, Protocol):
-    """A chat platform: delivers what the outbox holds and feeds what people say to the app.
-
-    An adapter is built with the running `App` (see bot/platforms.py) and hands each message to
-    `await app.receive(message)`, which returns once the message is handled and stored; only then
-    may the adapter tell its platform that the message was received.
-    """
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Receive messages until `stop` is set."""
-        ...
 
 
 class _RoundRecord:
@@ -141,13 +106,6 @@ def outgoing(row: OutboxMessage) -> OutgoingMessage:
     )
 
 
-def doubled_delay(first: float, longest: float, tries: int) -> float:
-    """`first` doubled for each of `tries`, up to `longest`: every backoff in the bot. The exponent
-    is capped: an outage of days makes thousands of tries, and 2**1024 times a float is an
-    OverflowError, not `longest`."""
-    return float(min(longest, first * 2 ** min(max(0, tries), 64)))
-
-
 def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=doubled_delay(1.0, 300.0, attempts))
 
@@ -196,7 +154,7 @@ class OutboxSender:
         self._draining = asyncio.Lock()  # one drain at a time in this process
         self._stopping = False
         # Whose leases are this sender's: a sender in another process leaves them alone while this
-        # one runs, and takes them over at once when it has died (storage/sender_presence.py).
+        # one runs, and takes them over at once when it has died (outbox/presence.py).
         self.presence = SenderPresence(database, new_owner())
         self.unwritten: list[Outcome] = []  # outcomes a round could not record: see _RoundRecord.flush
         self._unwritten_since = 0.0  # when the oldest of them could not be recorded (monotonic)
@@ -427,16 +385,17 @@ class OutboxSender:
         for row in rows:
             if error.permanent or row.attempts + 1 >= MAX_ATTEMPTS:
                 log.warning("outbox row %s to %s failed for good: %s", row.id, row.chat, error.reason)
-                outcomes.append(Outcome(row, "failed", row.attempts + 1, error=error.reason))
-            elif error.retry_after is not None:
+                outcomes.append(Outcome(row, "failed", row.attempts + 1, error=error.reason, failure=error.failure))
+                continue
+            if error.retry_after is not None:
                 # The platform said when (429, a full minute for a group): a deferral, not a failure.
-                later = now + dt.timedelta(seconds=error.retry_after)
-                outcomes.append(Outcome(row, "pending", row.attempts, error=error.reason, next_attempt_at=later))
-                heapq.heappush(self._deferred_until, later)
+                later, tries = now + dt.timedelta(seconds=error.retry_after), row.attempts
             else:
-                later = now + backoff(row.attempts)
-                outcomes.append(Outcome(row, "pending", row.attempts + 1, error=error.reason, next_attempt_at=later))
-                heapq.heappush(self._deferred_until, later)
+                later, tries = now + backoff(row.attempts), row.attempts + 1
+            outcomes.append(
+                Outcome(row, "pending", tries, error=error.reason, failure=error.failure, next_attempt_at=later)
+            )
+            heapq.heappush(self._deferred_until, later)
         return outcomes
 
     async def _settle(self, ids: list[int]) -> None:

@@ -1,0 +1,111 @@
+"""`villagebot run`: the bot on every configured platform with the clock, or the console chat."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from handlers.personal_info import install_log_masking
+from handlers.transport import PlatformAdapter, PlatformError
+from scheduler.leader import keep_the_clock
+from storage import DatabaseError
+from storage.personal_data import DataKeyError
+from townconfig import TownConfig
+
+from .app import App
+from .console import ConsoleChat, ConsolePlatform, chat_names
+from .platforms import build_adapters
+
+log = logging.getLogger("villagebot")
+
+#: Seconds a stopping bot lets each sender finish the sends under way and record them, so that a
+#: restart does not send them again; well inside the 10 s a service manager waits after SIGTERM.
+SENDER_GRACE = 5.0
+
+
+def run_bot(config: TownConfig) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_masking()
+    try:
+        return asyncio.run(_run(config))
+    except (DatabaseError, DataKeyError, PlatformError) as exc:
+        print(f"villagebot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _run(config: TownConfig) -> int:
+    app = await App.start(config)
+    adapters = build_adapters(app)
+    if adapters:
+        return await _run_platforms(app, adapters)
+    await app.close()
+    return await _run_console(config)
+
+
+async def _run_platforms(app: App, adapters: list[PlatformAdapter]) -> int:
+    """The bot in the town's real groups: every adapter receives, every platform's sender drains."""
+    logging.getLogger().setLevel(logging.INFO)
+    config = app.config
+    for adapter in adapters:
+        app.add_platform(adapter)
+    stop = _stop_on_signals()
+    log.info("villagebot for %s started on %s", config.town.name, ", ".join(a.name for a in adapters))
+    tasks = [asyncio.create_task(a.run(stop), name=f"receive-{a.name}") for a in adapters]
+    sending = [asyncio.create_task(s.run(), name=f"send-{n}") for n, s in app.senders.items()]
+    tasks += sending
+    tasks.append(asyncio.create_task(keep_the_clock(app.town, app.database, app.wake_senders, stop), name="clock"))
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait({*tasks, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not stopper and task.exception() is not None:
+                log.error("%s stopped: %s", task.get_name(), task.exception())
+                return 1
+        return 0
+    finally:
+        stop.set()
+        for sender in app.senders.values():
+            sender.stop()
+        await asyncio.wait(sending, timeout=SENDER_GRACE)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await app.close()
+        log.info("villagebot stopped")
+
+
+async def _run_console(config: TownConfig) -> int:
+    console = ConsolePlatform(sys.stdout, chat_names(config))
+    app = await App.start(config, platforms={"console": console})
+    stop = _stop_on_signals()
+    try:
+        await app.drain()  # what a previous run left queued goes out first
+        chat = ConsoleChat(app.town, app.dispatcher, app.senders["console"], console, sys.stdin)
+        chat_task = asyncio.create_task(chat.run())
+        stop_task = asyncio.create_task(stop.wait())
+        background = [
+            asyncio.create_task(app.senders["console"].run()),
+            asyncio.create_task(keep_the_clock(app.town, app.database, app.wake_senders, stop)),
+        ]
+        await asyncio.wait({chat_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        for task in (chat_task, stop_task, *background):
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+    finally:
+        await app.close()
+    return 0

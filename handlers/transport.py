@@ -1,0 +1,109 @@
+"""The contract between the town and a chat platform's adapter, and nothing more.
+
+An adapter is transport: it hands what people say to a `Receive` callable, reports what happens to
+chats through `ChatEvents`, and delivers outgoing messages, raising a `DeliveryError` that says by
+a `DeliveryFailure` what went wrong. What any of that means for the town (a rebinding, an alert to
+the leaders, a Chinese reason in a delivery report) is decided in handlers, never in an adapter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from enum import StrEnum
+from typing import Protocol
+
+from .messages import IncomingMessage, OutgoingMessage
+
+
+class DeliveryFailure(StrEnum):
+    """Why a send failed, as the platform told it: stored with the outbox row, read by the
+    delivery report (texts.failure_reason)."""
+
+    REMOVED = "removed"  # the bot was removed from the group, blocked, or the group is gone
+    NO_RIGHTS = "no_rights"  # the bot is in the group but may not write there
+    MOVED = "moved"  # the group moved to another id (a Telegram supergroup upgrade) and could not be followed
+    NO_ANSWER = "no_answer"  # the platform did not answer (a timeout, a gateway's 504)
+    REFUSED = "refused"  # the platform refused this message (too long, malformed, a bad chat id)
+    FAILED = "failed"  # anything else: the network, an unexpected error
+
+
+class DeliveryError(Exception):
+    """A send that failed. `permanent`: retrying cannot help (the bot was removed, say).
+    `ambiguous`: the platform may have the message all the same (the request went out and no
+    answer came back); it is sent again, since a lost alert is worse than a doubled one, and the
+    sender counts and logs it. `reason` is the platform's own words, for logs and the database."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        failure: DeliveryFailure = DeliveryFailure.FAILED,
+        permanent: bool = False,
+        retry_after: float | None = None,
+        ambiguous: bool = False,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.failure = failure
+        self.permanent = permanent
+        self.retry_after = retry_after
+        self.ambiguous = ambiguous
+
+
+class MessageNotStored(Exception):
+    """Neither the message nor its failure could be recorded: the platform must not confirm it."""
+
+
+class PlatformError(Exception):
+    """A platform that is configured but cannot start; the message says what to set."""
+
+
+#: What an adapter hands messages to, in the order they arrived: returns once they are handled and
+#: stored (only then may the platform be told they arrived); raises MessageNotStored otherwise.
+Receive = Callable[[Sequence[IncomingMessage]], Awaitable[None]]
+
+
+class ChatEvents(Protocol):
+    """What happens to chats that only the platform sees; the town decides what it means."""
+
+    async def chat_moved(self, old: str, new: str) -> None:
+        """The group `old` now lives under the id `new` (a Telegram group upgraded to a supergroup)."""
+        ...
+
+    async def bot_removed(self, chat: str) -> None:
+        """The bot was removed from `chat` (or blocked there): nothing more can go there."""
+        ...
+
+    async def platform_down(self, platform: str, seconds: float) -> None:
+        """The platform has been unreachable for `seconds`."""
+        ...
+
+    async def platform_up(self, platform: str, seconds: float) -> None:
+        """The platform is back after an outage of `seconds`."""
+        ...
+
+
+class Platform(Protocol):
+    """What the outbox sender needs of a platform: its name and one delivery at a time."""
+
+    name: str
+
+    async def deliver(self, message: OutgoingMessage) -> str | None:
+        """Send one message; the platform's id for it. Raise DeliveryError on failure."""
+        ...
+
+
+class PlatformAdapter(Platform, Protocol):
+    """A chat platform that also receives: `run` feeds what people say to its `Receive`."""
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Receive messages until `stop` is set."""
+        ...
+
+
+def doubled_delay(first: float, longest: float, tries: int) -> float:
+    """`first` doubled for each of `tries`, up to `longest`: every backoff in the bot. The exponent
+    is capped: an outage of days makes thousands of tries, and 2**1024 times a float is an
+    OverflowError, not `longest`."""
+    return float(min(longest, first * 2 ** min(max(0, tries), 64)))
