@@ -1,36 +1,13 @@
-"""Sending within Telegram's flood limits, so that Telegram rarely has to answer 429.
+"""Sending within Telegram's flood limits (30 a second overall, 20 a minute into one group), so
+that Telegram rarely has to answer 429.
 
-Telegram's published limits for a bot: about 30 messages a second over all chats, and at most
-20 messages a minute into one group. Both are sliding windows (at most N sends in any such
-span). A send waits for room in the overall window (a few tens of milliseconds at worst). A
-group whose minute is full would make the send wait up to a minute, holding up every other chat
-behind it in the outbox, so instead of waiting longer than `longest_wait` the limiter says how
-long until the group has room (`FloodWait`), and the adapter hands that to the outbox as
-`retry_after`. A 429 that Telegram sends anyway holds the chat for the time it asks (`hold`), so
-the rows queued behind it do not each earn another 429.
-
-A send Telegram refused (429, or a group that moved) gives its place in both windows back
-(`release`): the limits are on the messages Telegram takes, and it did not take that one. Were
-the place kept, each 429 would leave a thirtieth of a second of the overall limit unused: with
-5% of a 1,000-group broadcast refused, about two seconds. A send that went out and got no
-answer (a timeout) keeps its place: Telegram may well have it.
-
-A send is counted here when it is let go, but Telegram counts it when it arrives, and two
-requests do not take exactly as long (the network, this process's other work): the 31st send
-can reach Telegram a few milliseconds less than a second after the first although it was let go
-a second after. Three things keep that small. Each send counts from Telegram's answer once it
-comes (`arrived`), not from when it was let go: a first request slowed by opening a connection
-would otherwise let the 31st arrive within the same second. Sends are spread out, no two let go closer than half
-the average gap (1/60 s at 30 a second): eight sends let go at one instant would leave one after
-another as this process gets round to them, tens of milliseconds apart and in any order, while
-spread out each leaves as it is counted; half the gap still lets the window catch up at twice
-the rate after a pause. And each window is `jitter` longer than Telegram's (10 ms: 1% of the
-overall rate) for what remains. Without them, measured against a stand-in that enforces the
-limits exactly (bench/broadcast.py), the places that refused sends give back were taken at once
-into a second that Telegram still counted as full, and one 429 bred the next. (`arrived` makes
-the limiter err slow by up to a round trip on a real network: cheaper than a 429.)
-
-Wall-clock time (monotonic) with asyncio.sleep: these limits are Telegram's, not the town's.
+Both limits are sliding windows. A send waits for room in the overall window; a group whose
+minute is full is not waited for (that would hold up every other chat) but deferred: `FloodWait`
+says how long, and the outbox sends it then. A send Telegram refused gives its place back
+(`release`); one that got no answer keeps it, since Telegram may have it. Sends count from
+Telegram's answer (`arrived`), are spread out by half the average gap, and each window is
+`jitter` longer than Telegram's, because Telegram counts a send when it arrives, not when it
+was let go. Monotonic time: these limits are Telegram's, not the town's.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from storage.models import Notice, NoticeAcknowledgement, NoticeDelivery, Outbox
 from storage.repos.outbox import PRIORITY_REPLY
 
 from . import texts
+from .chat_events import notify_leaders
 from .parsing import normalize
 from .town import Town
 from .turn import Turn
@@ -62,9 +63,10 @@ async def report_notice(store: Store, town: Town, notice: Notice) -> bool:
     )
     if getattr(claimed, "rowcount", 0) != 1:
         return False
-    targets = [notice.chat] if notice.chat else await town.directory.leaders_chats(store)
-    for chat in targets:
-        await store.outbox.enqueue(chat=chat, text=text, purpose="receipt", at=now, priority=PRIORITY_REPLY)
+    if notice.chat:
+        await store.outbox.enqueue(chat=notice.chat, text=text, purpose="receipt", at=now, priority=PRIORITY_REPLY)
+    else:  # a scheduled or config notice: nobody asked in a chat, so the leaders hear
+        await notify_leaders(store, town, text, purpose="receipt")
     return True
 
 

@@ -1,13 +1,14 @@
 """The two shapes every platform adapter speaks: a message in, a message out.
 
 Adapters translate to and from these and know nothing about villages; handlers know nothing
-about platforms. Chats and people are written `platform:id` everywhere.
+about platforms (handlers/transport.py has the rest of the contract). Chats and people are
+written `platform:id` everywhere.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -34,4 +35,3 @@ class OutgoingMessage:
     mentions: tuple[str, ...] = ()  # ids to @mention, so that the person is notified
     reply_to: str | None = None
     priority: int = 0
-    notice_village: str | None = field(default=None, compare=False)  # for a notice: the village it is for
