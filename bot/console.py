@@ -14,9 +14,9 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
-from handlers.dispatcher import Dispatcher
 from handlers.messages import IncomingMessage, OutgoingMessage
 from handlers.town import Town
+from handlers.transport import Receive
 from outbox.sender import OutboxSender
 from townconfig import TownConfig
 
@@ -83,11 +83,13 @@ def chat_names(config: TownConfig) -> dict[str, str]:
 
 
 class ConsoleChat:
+    """The terminal's side: reads what you type and hands it to `receive` as the groups' adapters do."""
+
     def __init__(
-        self, town: Town, dispatcher: Dispatcher, sender: OutboxSender, platform: ConsolePlatform, source: TextIO
+        self, town: Town, receive: Receive, sender: OutboxSender, platform: ConsolePlatform, source: TextIO
     ) -> None:
         self.town = town
-        self.dispatcher = dispatcher
+        self.receive = receive
         self.sender = sender
         self.platform = platform
         self.source = source
@@ -173,7 +175,7 @@ class ConsoleChat:
             at=self.town.clock.now(),
             mentions_bot=any(f"@{name}" in text for name in self.town.config.town.bot_names),
         )
-        await self.dispatcher.handle(message)
+        await self.receive([message])
         await self.sender.drain()
 
 

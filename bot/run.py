@@ -94,7 +94,7 @@ async def _run_console(config: TownConfig) -> int:
     stop = _stop_on_signals()
     try:
         await app.drain()  # what a previous run left queued goes out first
-        chat = ConsoleChat(app.town, app.dispatcher, app.senders["console"], console, sys.stdin)
+        chat = ConsoleChat(app.town, app.receive, app.senders["console"], console, sys.stdin)
         chat_task = asyncio.create_task(chat.run())
         stop_task = asyncio.create_task(stop.wait())
         background = [
