@@ -25,7 +25,8 @@ from . import texts
 from .delivery_reports import record_acknowledgement
 from .messages import IncomingMessage, OutgoingMessage
 from .parsing import MessageContext
-from .registry import REGISTRY, Registry
+from .registry import REGISTRY
+from .registry_entries import Registry
 from .town import Town
 from .turn import Turn
 

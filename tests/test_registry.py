@@ -13,7 +13,8 @@ from parsing_support import PARSER
 from handlers.commands import Argument
 from handlers.parsing import NONE, ROLES, MessageContext
 from handlers.permissions import PERMISSIONS
-from handlers.registry import REGISTRY, CommandEntry, menu_commands
+from handlers.registry import REGISTRY, menu_commands
+from handlers.registry_entries import CommandEntry
 
 CORPUS = Path(__file__).parent / "data" / "messages.jsonl"
 EVERYONE = frozenset(ROLES)
