@@ -8,7 +8,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from handlers.parsing import ROLES, MessageContext, MessageParser, Vocabulary
+from handlers.parsing import ROLES, MessageContext, Vocabulary
+from handlers.registry import message_parser
 from townconfig import ConfigError, TownConfig, example_town_text, load_config
 
 
@@ -69,7 +70,7 @@ def _parse(args: argparse.Namespace, config: TownConfig) -> int:
         workers = args.workers if args.workers is not None else default_workers()
         run_batch(config, sys.stdin.buffer, sys.stdout.buffer, workers)
         return 0
-    parser = MessageParser(Vocabulary.from_config(config))
+    parser = message_parser(Vocabulary.from_config(config))
     text = sys.stdin.read()
     result = parser.parse(text.strip("\r\n"), MessageContext(village=args.village, role=args.role))
     sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")

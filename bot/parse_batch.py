@@ -17,6 +17,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, BinaryIO
 
 from handlers.parsing import ROLES, MessageContext, MessageParser, Role, Vocabulary
+from handlers.registry import message_parser
 from townconfig import TownConfig
 
 CHUNK_LINES = 1000
@@ -56,7 +57,7 @@ def _role(value: Any) -> Role:
 
 def _start_worker(config: TownConfig) -> None:
     global _worker_parser
-    _worker_parser = MessageParser(Vocabulary.from_config(config))
+    _worker_parser = message_parser(Vocabulary.from_config(config))
 
 
 def _parse_in_worker(lines: list[bytes], first_number: int) -> bytes:
@@ -82,7 +83,7 @@ def arriving_lines(source: BinaryIO) -> Iterator[list[bytes]]:
 
 def run_batch(config: TownConfig, source: BinaryIO, sink: BinaryIO, workers: int) -> None:
     if workers <= 1:
-        parser = MessageParser(Vocabulary.from_config(config))
+        parser = message_parser(Vocabulary.from_config(config))
         number = 1
         for lines in arriving_lines(source):
             sink.write(parse_lines(parser, lines, number))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from handlers.registry import menu_commands
 from handlers.transport import PlatformAdapter
 from townconfig import TownConfig
 
@@ -46,6 +47,7 @@ def telegram_adapter(app: App, token: str, **options: Any) -> TelegramAdapter:
         events=app.events,
         settings=app.config.telegram,
         config_source=app.config.source,
+        commands=menu_commands(),
         **options,
     )
 

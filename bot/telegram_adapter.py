@@ -65,18 +65,6 @@ from .telegram_webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 
-# --- what the bot says on Telegram (Chinese, seen by the town) ----------------------------------
-
-#: The command menu Telegram shows when someone types "/" (setMyCommands). Commands must be Latin.
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("report", "日报：报送今日防控数字"),
-    ("fix", "更正：更正今日日报中的数字"),
-    ("status", "今日进度：各村日报报送情况"),
-    ("help", "帮助：日报格式和可用命令"),
-    ("bind", "绑定：把本群绑定到村或卡点（镇防控办）"),
-    ("broadcast", "通知：向各村群发通知（镇防控办）"),
-)
-
 # --- settings -------------------------------------------------------------------------------------
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
@@ -128,6 +116,7 @@ class TelegramAdapter:
         events: ChatEvents,
         settings: TelegramSection | None = None,
         config_source: str = "the town's config",
+        commands: Sequence[tuple[str, str]] = (),
         limits: SendLimits | None = None,
         poll_timeout: int = POLL_TIMEOUT,
         retry_seconds: float = 1.0,
@@ -136,11 +125,13 @@ class TelegramAdapter:
         """`receive` stores what people say; `events` hears of moved groups and removed bots.
         `limits`: Telegram's flood limits, by default those of `settings` (`[telegram]`).
         `http_timeout`: seconds a Bot API call (a send) may take before it counts as unanswered.
-        `config_source` names the config file in messages that ask for a change there."""
+        `config_source` names the config file in messages that ask for a change there; `commands`
+        is the menu Telegram shows when someone types "/" (command, description)."""
         self.receive = receive
         self.events = events
         self.settings = settings or TelegramSection()
         self.config_source = config_source
+        self.commands = tuple(commands)
         self.poll_timeout = poll_timeout
         self.retry_seconds = retry_seconds
         self.base_url = os.environ.get(BASE_URL_ENV) or self.settings.base_url or DEFAULT_BASE_URL
@@ -219,7 +210,7 @@ class TelegramAdapter:
         if not me.can_read_all_group_messages:
             log.warning(PRIVACY_WARNING, me.username, me.username)
         try:
-            await self.bot.set_my_commands([BotCommand(command, text) for command, text in COMMANDS])
+            await self.bot.set_my_commands([BotCommand(command, text) for command, text in self.commands])
         except TelegramError as exc:
             log.warning("could not register the bot's commands with Telegram: %s", exc.message)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import exc as sa_exc
@@ -22,21 +22,11 @@ from sqlalchemy import exc as sa_exc
 from storage import Database, Store
 
 from . import texts
-from .actions import (
-    admin,
-    checkpoints,
-    donations,
-    inspections,
-    notices,
-    people,
-    progress,
-    reports,
-    scheduled_notices,
-)
-from .commands import Command, match_command
 from .delivery_reports import record_acknowledgement
 from .messages import IncomingMessage, OutgoingMessage
-from .parsing import MessageContext, ParseResult
+from .parsing import MessageContext
+from .registry import REGISTRY
+from .registry_entries import Registry
 from .town import Town
 from .transport import MessageNotStored
 from .turn import Turn
@@ -73,34 +63,6 @@ def is_transient(exc: BaseException) -> bool:
 #: keeps it: Telegram sends it again, the WeChat adapter holds it and tries again.
 RETRY_DELAYS = (0.2, 1.0, 3.0)
 
-KindAction = Callable[[Turn, ParseResult], Awaitable[None]]
-CommandAction = Callable[[Turn, Command], Awaitable[None]]
-
-KIND_ACTIONS: dict[str, KindAction] = {
-    "daily_report": reports.record_daily_report,
-    "checkpoint": checkpoints.register_arrival,
-    "donation": donations.record_donation,
-    "inspection": inspections.open_item,
-    "notice": notices.broadcast_notice,
-}
-
-COMMAND_ACTIONS: dict[str, CommandAction] = {
-    "help": progress.send_help,
-    "status": progress.send_status,
-    "bind": admin.bind_chat,
-    "set_head": admin.set_head,
-    "rectify": inspections.rectify_item,
-    "schedule": scheduled_notices.schedule_notice,
-    "list_scheduled": scheduled_notices.list_scheduled,
-    "cancel_scheduled": scheduled_notices.cancel_scheduled,
-    "register_person": people.register_person,
-    "temperature": people.check_temperature,
-    "release": people.release_person,
-    "hospital": people.send_to_hospital,
-    "receipts": notices.send_receipts,
-}
-
-
 @dataclass
 class _Attempt:
     """Whether the message turned out to be meant for the bot, known even if handling then fails."""
@@ -109,10 +71,19 @@ class _Attempt:
 
 
 class Dispatcher:
-    def __init__(self, town: Town, database: Database, retry_delays: Sequence[float] = RETRY_DELAYS) -> None:
+    def __init__(
+        self,
+        town: Town,
+        database: Database,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+        registry: Registry = REGISTRY,
+    ) -> None:
         self.town = town
         self.database = database
         self.retry_delays = retry_delays
+        self.registry = registry
+        self.commands = registry.command_matcher()
+        self.parser = registry.parser(town.vocab)
 
     async def handle(self, message: IncomingMessage) -> list[OutgoingMessage]:
         """Handle and store one message. Returns the messages sent through the turn (replies, alerts);
@@ -198,18 +169,18 @@ class Dispatcher:
         return Turn(message, store, self.town, target, speaker)
 
     async def _act(self, turn: Turn, attempt: _Attempt) -> str:
-        command = match_command(turn.message.text)
+        command = self.commands.match(turn.message.text)
         if command is not None:
             attempt.addressed = True
-            await COMMAND_ACTIONS[command.name](turn, command)
+            await self.registry.command_action(command.name)(turn, command)
             return f"command:{command.name}"
         village = turn.target.village if turn.target.kind == "village" else None
         if village is None and turn.message.is_private and len(turn.speaker.heads_of) == 1:
             village = next(iter(turn.speaker.heads_of))  # a head writing to the bot privately
         awaiting = village is not None and village in turn.speaker.heads_of and await self._report_open(turn, village)
         context = MessageContext(village=village, role=turn.speaker.role, awaiting_report=awaiting)
-        result = self.town.parser.parse(turn.message.text, context)
-        action = KIND_ACTIONS.get(result.kind)
+        result = self.parser.parse(turn.message.text, context)
+        action = self.registry.kind_action(result.kind)
         if action is not None:
             attempt.addressed = True
             await action(turn, result)

@@ -199,13 +199,21 @@ def notice_refused() -> str:
 # --- commands --------------------------------------------------------------------------------
 
 
-def help_text(template: str, example: str, deadline: str) -> str:
-    return (
-        "📋 每日日报格式（每天" + deadline + "前报送）：\n" + template + "\n\n例：" + example + "\n\n"
-        "更正：「更正 居家观察13人」\n"
-        "卡点登记：「登记 甘D12345 3人 体温36.5 36.8 36.6 来自兰州 去五星村」\n"
-        "今日进度：「今日进度」或 /status"
-    )
+# What the registry (handlers/registry.py) shows: each entry's line in 帮助, and the Telegram menu.
+HELP_CORRECTION = "更正：「更正 居家观察13人」"
+HELP_CHECKPOINT = "卡点登记：「登记 甘D12345 3人 体温36.5 36.8 36.6 来自兰州 去五星村」"
+HELP_STATUS = "今日进度：「今日进度」或 /status"
+MENU_REPORT = "日报：报送今日防控数字"
+MENU_CORRECTION = "更正：更正今日日报中的数字"
+MENU_STATUS = "今日进度：各村日报报送情况"
+MENU_HELP = "帮助：日报格式和可用命令"
+MENU_BIND = "绑定：把本群绑定到村或卡点（镇防控办）"
+MENU_NOTICE = "通知：向各村群发通知（镇防控办）"
+
+
+def help_text(template: str, example: str, deadline: str, lines: Sequence[str]) -> str:
+    """The report template with an example, then one line for each thing the bot understands."""
+    return "📋 每日日报格式（每天" + deadline + "前报送）：\n" + template + "\n\n例：" + example + "\n\n" + "\n".join(lines)
 
 
 def status_text(

@@ -11,7 +11,7 @@ from townconfig import FieldSpec, TownConfig
 
 from .clock import Clock, at_local, local_day
 from .directory import Directory
-from .parsing import MessageParser, Vocabulary
+from .parsing import Vocabulary
 
 
 @dataclass(frozen=True)
@@ -19,12 +19,12 @@ class Town:
     config: TownConfig
     clock: Clock
     directory: Directory
-    parser: MessageParser
+    vocab: Vocabulary  # the town's words: villages, places, report fields
     data_key: DataKey | None = None  # without one, the bot refuses to store personal data
 
     @classmethod
     def build(cls, config: TownConfig, clock: Clock, data_key: DataKey | None = None) -> Town:
-        return cls(config, clock, Directory(config), MessageParser(Vocabulary.from_config(config)), data_key)
+        return cls(config, clock, Directory(config), Vocabulary.from_config(config), data_key)
 
     @property
     def name(self) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.parsing import MessageContext, MessageParser, Role, Vocabulary
+from handlers.parsing import MessageContext, Role, Vocabulary
+from handlers.registry import message_parser
 from townconfig import example_town
 
 VILLAGES = ("五星村", "王岘村", "雒家滩村", "红星村", "新华村", "金山村", "柳树村", "东风社区")
@@ -13,7 +14,7 @@ REQUIRED = ("households_visited", "returnees", "under_observation", "fever", "di
 FULL_REPORT = "日报 入户排查120户，返乡3人，居家观察12人，发热0人，消毒2次"
 FULL_FIELDS = {"households_visited": 120, "returnees": 3, "under_observation": 12, "fever": 0, "disinfections": 2}
 
-PARSER = MessageParser(Vocabulary.from_config(example_town()))
+PARSER = message_parser(Vocabulary.from_config(example_town()))
 
 
 def parse(text: str, village: str | None = "五星村", role: Role = "head") -> dict[str, Any]:

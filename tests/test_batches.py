@@ -85,12 +85,11 @@ async def test_a_binding_and_a_new_head_made_in_a_batch_count_for_the_messages_a
 async def test_one_message_that_fails_costs_only_itself(
     chat: Chat, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from handlers import dispatcher
-
     async def broken(turn: object, result: object) -> None:
         raise RuntimeError("a bug in donations")
 
-    monkeypatch.setitem(dispatcher.KIND_ACTIONS, "donation", broken)
+    dispatcher = chat.app.dispatcher
+    monkeypatch.setattr(dispatcher, "registry", dispatcher.registry.with_kind_action("donation", broken))
     await chat.say_together([
         (WUXING, WUXING_HEAD, FULL),
         ("console:leaders", "console:town_office", "捐赠 王岘超市捐口罩500个"),

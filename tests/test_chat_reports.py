@@ -149,8 +149,8 @@ async def test_help_shows_the_template_with_a_filled_in_example_that_parses(chat
     replies = await chat.person("五星村", "resident").says("帮助")
     assert "入户排查：X户" in replies[0]
     example = next(line for line in replies[0].splitlines() if line.startswith("例："))[2:]
-    parsed = chat.app.town.parser.parse(example, __import__("handlers.parsing").parsing.MessageContext("五星村"))
-    assert parsed.kind == "daily_report" and parsed.missing == []
+    parsed = chat.app.dispatcher.parser.parse(example, __import__("handlers.parsing").parsing.MessageContext("五星村"))
+    assert parsed.kind == "daily_report" and parsed.to_json()["missing"] == []
 
 
 async def test_progress_names_who_has_reported_and_who_has_not(chat: Chat) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from bot import cli
 from handlers.parsing import MessageContext, MessageParser, Vocabulary
+from handlers.registry import message_parser
 from townconfig import ConfigError, example_town, example_town_text, load_config, parse_config
 
 VILLAGES = ["五星村", "王岘村", "雒家滩村", "红星村", "新华村", "金山村", "柳树村", "东风社区"]
@@ -214,7 +215,7 @@ max = 3000
 
 
 def parser_for(text: str) -> MessageParser:
-    return MessageParser(Vocabulary.from_config(parse_config(text, "town.toml")))
+    return message_parser(Vocabulary.from_config(parse_config(text, "town.toml")))
 
 
 def test_a_town_can_add_a_field_without_code() -> None:
@@ -241,7 +242,7 @@ def test_an_added_field_is_validated_and_required_like_the_others() -> None:
 
 
 def test_the_example_town_knows_nothing_of_the_added_field() -> None:
-    parser = MessageParser(Vocabulary.from_config(example_town()))
+    parser = message_parser(Vocabulary.from_config(example_town()))
     result = parser.parse("日报 排查120户 核酸检测30人", MessageContext(village="五星村")).to_json()
     assert "nucleic_tests" not in result["fields"]
     assert "nucleic_tests" not in result["missing"]

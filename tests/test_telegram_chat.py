@@ -41,10 +41,11 @@ from telegram_standin import (
 
 from bot.app import App
 from bot.platforms import telegram_adapter
-from bot.telegram_adapter import COMMANDS, HTTP_TIMEOUT, TelegramAdapter
+from bot.telegram_adapter import HTTP_TIMEOUT, TelegramAdapter
 from bot.telegram_limits import SendLimits
 from bot.telegram_webhook import WebhookServer
 from handlers.messages import OutgoingMessage
+from handlers.registry import menu_commands
 from handlers.texts import bot_removed
 from handlers.transport import DeliveryError, PlatformError
 from storage import Database
@@ -454,8 +455,8 @@ async def test_an_update_that_cannot_be_stored_is_not_confirmed_until_it_is(bot:
 
 async def test_on_start_it_registers_its_commands_in_chinese_and_leaves_no_webhook(bot: Running) -> None:
     [commands] = bot.telegram.calls("setMyCommands")
-    assert [(c["command"], c["description"]) for c in commands["commands"]] == list(COMMANDS)
-    assert [c.split("：")[0] for _, c in COMMANDS] == ["日报", "更正", "今日进度", "帮助", "绑定", "通知"]
+    assert [(c["command"], c["description"]) for c in commands["commands"]] == list(menu_commands())
+    assert [c.split("：")[0] for _, c in menu_commands()] == ["日报", "更正", "今日进度", "帮助", "绑定", "通知"]
     assert len(bot.telegram.calls("deleteWebhook")) == 1
     assert bot.telegram.calls("getMe")
 

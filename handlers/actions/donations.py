@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from .. import texts
 from ..parsing import ParseResult
+from ..parsing.donation import DonationGift
 from ..permissions import Action, allowed
 from ..turn import Turn
 
@@ -18,20 +19,21 @@ def goods_list(goods: dict[tuple[str, str], Decimal]) -> str:
     return "、".join(f"{name}{money(quantity)}{unit}" for (name, unit), quantity in goods.items())
 
 
-async def record_donation(turn: Turn, result: ParseResult) -> None:
+async def record_donation(turn: Turn, result: ParseResult[DonationGift]) -> None:
     if not allowed(Action.DONATE, turn.speaker.role):
         await turn.reply(texts.admins_only("捐赠记录"))
         return
-    f = result.fields
-    amount = Decimal(str(f["amount_yuan"]))
+    gift = result.payload
+    amount = Decimal(str(gift.amount_yuan))
+    items = [item.to_json() for item in gift.items]
     await turn.store.donations.add(
-        day=turn.day, donor=f["donor"], amount_yuan=amount, items=f["items"], by=turn.speaker.id, at=turn.message.at
+        day=turn.day, donor=gift.donor, amount_yuan=amount, items=items, by=turn.speaker.id, at=turn.message.at
     )
     totals = await turn.store.donations.totals(None, turn.day)
-    this_goods = "、".join(f"{i['name']}{texts.number(i['quantity'])}{i['unit']}" for i in f["items"])
+    this_goods = "、".join(f"{i.name}{texts.number(i.quantity)}{i.unit}" for i in gift.items)
     await turn.reply(
         texts.donation_recorded(
-            f["donor"],
+            gift.donor,
             f"{money(amount)}元" if amount else "",
             this_goods,
             totals.donors,

@@ -6,15 +6,16 @@ from .. import texts
 from ..commands import Command
 from ..messages import OutgoingMessage
 from ..parsing import ParseResult
+from ..parsing.inspection import InspectionFinding
 from ..permissions import Action, allowed
 from ..turn import Turn
 
 
-async def open_item(turn: Turn, result: ParseResult) -> None:
+async def open_item(turn: Turn, result: ParseResult[InspectionFinding]) -> None:
     if not allowed(Action.INSPECT, turn.speaker.role):
         await turn.reply(texts.admins_only("督查问题"))
         return
-    place, problem = result.fields["place"], result.fields["problem"]
+    place, problem = result.payload.place, result.payload.problem
     known = turn.town.directory.resolve_place(place)
     village = known.village if known else None
     item = await turn.store.inspections.open(

@@ -13,6 +13,7 @@ from .. import texts
 from ..commands import Command
 from ..delivery_reports import report_notice
 from ..parsing import ParseResult
+from ..parsing.notice import NoticeRequest
 from ..permissions import Action, allowed
 from ..town import Town
 from ..transport import DeliveryFailure
@@ -79,22 +80,23 @@ async def queue_notice(
     return QueuedNotice(notice.id, sending, [v for v in villages if chats.get(v)])
 
 
-async def broadcast_notice(turn: Turn, result: ParseResult) -> None:
+async def broadcast_notice(turn: Turn, result: ParseResult[NoticeRequest]) -> None:
     if not allowed(Action.NOTIFY, turn.speaker.role):
         # A head's plain 通知 is village chat; only an explicit command or @bot earns a refusal.
         if turn.message.text.lstrip().startswith("/") or turn.message.mentions_bot:
             await turn.reply(texts.notice_refused())
         return
     directory = turn.town.directory
-    unknown = result.fields.get("unknown_villages")
+    request = result.payload
+    unknown = request.unknown_villages
     if unknown:
         await turn.reply(texts.notice_unknown_villages(unknown, directory.village_names))
         return
     queued = await queue_notice(
         turn.store,
         turn.town,
-        body=result.fields["body"],
-        villages=result.fields.get("villages") or directory.village_names,
+        body=request.body,
+        villages=request.villages or directory.village_names,
         by=turn.speaker.id,
         at=turn.message.at,
         reply_chat=turn.message.chat,

@@ -43,8 +43,7 @@ async def register_person(turn: Turn, command: Command) -> None:
         log.warning("a person was not registered: no data key; %s", HOW_TO_MAKE_A_KEY)
         await turn.reply(texts.no_data_key())
         return
-    vocab = turn.town.parser.vocab
-    registration = parse_registration(turn.message.text, vocab, turn.day)
+    registration = parse_registration(command.argument, turn.town.vocab, turn.day)
     if isinstance(registration, RegistrationProblem):
         await turn.reply(texts.person_refused(registration.reason))
         return

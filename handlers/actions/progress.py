@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .. import texts
 from ..commands import Command
 from ..town import Town
@@ -20,9 +22,11 @@ def template_and_example(town: Town) -> tuple[str, str]:
     return "\n".join(template), "日报 " + "，".join(example)
 
 
-async def send_help(turn: Turn, command: Command) -> None:
+async def send_help(turn: Turn, lines: Sequence[str]) -> None:
+    """The template and an example, then `lines`: one for each thing the bot understands."""
     template, example = template_and_example(turn.town)
-    await turn.reply(texts.help_text(template, example, turn.town.config.schedule.deadline.strftime("%H:%M")))
+    deadline = turn.town.config.schedule.deadline.strftime("%H:%M")
+    await turn.reply(texts.help_text(template, example, deadline, lines))
 
 
 async def send_status(turn: Turn, command: Command) -> None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .. import texts
 from ..parsing import ParseResult
+from ..parsing.daily_report import ReportFigures
 from ..permissions import Action, allowed
 from ..town import Town
 from ..turn import Turn
 
 
-def shown_figures(town: Town, fields: dict[str, Any]) -> str:
+def shown_figures(town: Town, fields: Mapping[str, Any]) -> str:
     """The figures in the template's order, with the town's labels and units."""
     parts = []
     for spec in town.fields:
@@ -21,28 +23,29 @@ def shown_figures(town: Town, fields: dict[str, Any]) -> str:
     return "，".join(parts)
 
 
-async def record_daily_report(turn: Turn, result: ParseResult) -> None:
+async def record_daily_report(turn: Turn, result: ParseResult[ReportFigures]) -> None:
     store = turn.store
-    village = result.village
+    report = result.payload
+    village = report.village
     if village is None:
         await turn.reply(texts.no_village_for_report())
         return
-    action = Action.CORRECT if result.correction else Action.REPORT
+    action = Action.CORRECT if report.correction else Action.REPORT
     if not allowed(action, turn.speaker.role, for_village=village, heads_of=turn.speaker.heads_of):
         await turn.reply(texts.not_your_village(village) if turn.speaker.role == "head" else texts.not_a_reporter())
         return
     before = await turn.report_day(village)
     after = (
-        await turn.add_report_revision(village, result.fields, correction=result.correction, before=before)
-        if result.fields
+        await turn.add_report_revision(village, dict(report.figures), correction=report.correction, before=before)
+        if report.figures
         else before
     )
-    lines = [_summary(turn, result, before.fields, after.fields, replaced=before.complete, complete=after.complete)]
-    if result.problems:
-        lines.append(texts.report_problems([p.message for p in result.problems]))
-    if result.warnings:
-        lines.append(texts.report_warnings([w.message for w in result.warnings]))
-    if "under_observation" in result.fields and village in await store.people.villages_with_registry():
+    lines = [_summary(turn, report, before.fields, after.fields, replaced=before.complete, complete=after.complete)]
+    if report.problems:
+        lines.append(texts.report_problems([p.message for p in report.problems]))
+    if report.warnings:
+        lines.append(texts.report_warnings([w.message for w in report.warnings]))
+    if "under_observation" in report.figures and village in await store.people.villages_with_registry():
         registered = (await store.people.counts_observing()).get(village, 0)
         if registered != after.fields.get("under_observation"):
             lines.append(texts.registry_mismatch(after.fields["under_observation"], registered))
@@ -50,20 +53,20 @@ async def record_daily_report(turn: Turn, result: ParseResult) -> None:
 
 
 def _summary(
-    turn: Turn, result: ParseResult, old: dict[str, Any], new: dict[str, Any], *, replaced: bool, complete: bool
+    turn: Turn, report: ReportFigures, old: dict[str, Any], new: dict[str, Any], *, replaced: bool, complete: bool
 ) -> str:
-    town, village, day = turn.town, result.village or "", turn.day
+    town, village, day = turn.town, report.village or "", turn.day
     shown = shown_figures(town, new)
-    if not result.fields:
+    if not report.figures:
         return ""  # every value was rejected: the problems say why
-    if result.correction:
+    if report.correction:
         changes = [
             (town.label(key), texts.number(old[key]) if key in old else "—", texts.number(value))
-            for key, value in result.fields.items()
+            for key, value in report.figures.items()
         ]
         return texts.correction_done(village, day, changes, shown)
     if complete:
-        whole = not result.missing  # this message alone was a full report
+        whole = not report.missing  # this message alone was a full report
         return texts.report_received(village, day, shown, late=turn.late, replaced=replaced and whole)
     missing = [town.label(f) for f in town.required if f not in new]
     return texts.report_incomplete(village, day, shown, missing)

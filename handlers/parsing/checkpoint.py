@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
+from .kinds import Triggered
 from .normalize import NUMBER, to_number
-from .result import ParseResult
+from .result import plain_json
 from .vocabulary import Vocabulary
 
 FEVER_AT = 37.3
@@ -27,12 +29,42 @@ _DESTINATIONS = (
 )
 
 
+@dataclass(frozen=True)
+class CheckpointArrival:
+    """One vehicle or walk-in party at a checkpoint: who, how many, their readings, from where to where."""
+
+    plate: str | None  # None for a walk-in
+    persons: int | None
+    temperatures: tuple[float, ...]
+    origin: str | None
+    destination: str | None  # a known village's canonical name when one is named
+    fever: bool
+    key_area: bool  # the origin is one of the town's key areas
+
+    def to_json(self) -> dict[str, Any]:
+        return plain_json(
+            {
+                "plate": self.plate,
+                "persons": self.persons,
+                "temperatures": list(self.temperatures),
+                "origin": self.origin,
+                "destination": self.destination,
+                "fever": self.fever,
+                "key_area": self.key_area,
+            }
+        )
+
+
 def normalise_plate(match: re.Match[str]) -> str:
     return f"{match[1]}{match[2]}{match[3]}".upper()
 
 
-def parse_checkpoint(body: str, vocab: Vocabulary) -> ParseResult | None:
-    """Fields of a registration; None when the message has no plate, no count and no reading."""
+def read_checkpoint(found: Triggered) -> CheckpointArrival | None:
+    """What follows 登记; None when the message has no plate, no count and no reading."""
+    return parse_checkpoint(found.body, found.vocab)
+
+
+def parse_checkpoint(body: str, vocab: Vocabulary) -> CheckpointArrival | None:
     plate_match = PLATE.search(body)
     plate = normalise_plate(plate_match) if plate_match else None
     rest = body[: plate_match.start()] + " " + body[plate_match.end() :] if plate_match else body
@@ -48,16 +80,15 @@ def parse_checkpoint(body: str, vocab: Vocabulary) -> ParseResult | None:
         named = vocab.village_re.search(destination)
         if named:
             destination = vocab.village_names[named.group()]
-    fields: dict[str, Any] = {
-        "plate": plate,
-        "persons": persons,
-        "temperatures": temperatures,
-        "origin": origin,
-        "destination": destination,
-        "fever": any(t >= FEVER_AT for t in temperatures),
-        "key_area": vocab.is_key_area(origin),
-    }
-    return ParseResult(kind="checkpoint", fields=fields)
+    return CheckpointArrival(
+        plate=plate,
+        persons=persons,
+        temperatures=tuple(temperatures),
+        origin=origin,
+        destination=destination,
+        fever=any(t >= FEVER_AT for t in temperatures),
+        key_area=vocab.is_key_area(origin),
+    )
 
 
 def _readings(text: str) -> list[float]:

@@ -9,12 +9,14 @@ numbers that follow no keyword alone.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .. import texts
+from .kinds import Triggered
 from .normalize import CLAUSE_BREAK, CN_DIGITS, to_number
-from .result import MessageContext, ParseResult, Problem
+from .result import MessageContext, Problem
 from .vocabulary import Vocabulary
 
 # Words that make a sentence about the future: a plan, not today's figures.
@@ -47,6 +49,31 @@ class FieldValue(NamedTuple):
 
     value: int | float
     from_number: bool  # False when it only came from 无/没有 (no digit or numeral was written)
+
+
+@dataclass(frozen=True)
+class ReportFigures:
+    """A village's figures for the day (or, for a correction, the figures it changes), checked
+    against the town's template: what is valid, what is missing, what was refused and why."""
+
+    village: str | None
+    figures: Mapping[str, int]  # field id → value, in the template's order
+    correction: bool
+    missing: tuple[str, ...]
+    problems: tuple[Problem, ...]
+    warnings: tuple[Problem, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "village": self.village,
+            "correction": self.correction,
+            "fields": dict(self.figures),
+            "missing": list(self.missing),
+            "problems": [p.to_json() for p in self.problems],
+        }
+        if self.warnings:
+            out["warnings"] = [w.to_json() for w in self.warnings]
+        return out
 
 
 @dataclass(frozen=True)
@@ -170,12 +197,12 @@ def is_plan(text: str, extraction: Extraction) -> bool:
 
 def build_report(
     extraction: Extraction, village: str | None, vocab: Vocabulary, *, correction: bool
-) -> ParseResult | None:
+) -> ReportFigures | None:
     """Validate the figures against the template; None when nothing was actually reported."""
     values = extraction.values
     if not any(v.from_number for v in values.values()):
         return None
-    fields: dict[str, Any] = {}
+    fields: dict[str, int] = {}
     problems: list[Problem] = []
     warnings: list[Problem] = []
     for spec in vocab.fields:
@@ -196,13 +223,32 @@ def build_report(
             del fields[spec.id]
         if spec.warn_below is not None and spec.id in fields and fields[spec.id] < spec.warn_below:
             warnings.append(Problem(spec.id, texts.below_minimum(spec.label, fields[spec.id], spec.warn_below)))
-    missing = [] if correction else [s.id for s in vocab.fields if s.required and s.id not in fields]
-    return ParseResult(
-        kind="daily_report",
-        village=village,
-        fields=fields,
-        correction=correction,
-        missing=missing,
-        problems=problems,
-        warnings=warnings,
-    )
+    missing = () if correction else tuple(s.id for s in vocab.fields if s.required and s.id not in fields)
+    return ReportFigures(village, fields, correction, missing, tuple(problems), tuple(warnings))
+
+
+def read_report(found: Triggered) -> ReportFigures | None:
+    """日报 …: the figures of the whole message (a village named before them reports)."""
+    return _read(found, correction=False)
+
+
+def read_correction(found: Triggered) -> ReportFigures | None:
+    """更正 …: only the figures named change; nothing is missing."""
+    return _read(found, correction=True)
+
+
+def read_untriggered(found: Triggered) -> ReportFigures | None:
+    """A head's figures without 日报: at least two fields with values (one, when the village's
+    report is open and awaits the rest), and not a plan."""
+    extraction = extract_fields(found.text, found.vocab)
+    needed = 1 if found.context.awaiting_report else 2
+    if len(extraction.values) < needed or is_plan(found.text, extraction):
+        return None
+    village = reporting_village(found.text, extraction, found.context, found.vocab)
+    return build_report(extraction, village, found.vocab, correction=False)
+
+
+def _read(found: Triggered, *, correction: bool) -> ReportFigures | None:
+    extraction = extract_fields(found.text, found.vocab)
+    village = reporting_village(found.text, extraction, found.context, found.vocab)
+    return build_report(extraction, village, found.vocab, correction=correction)

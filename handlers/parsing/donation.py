@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
+from .kinds import Triggered
 from .normalize import NUMBER, to_number
-from .result import ParseResult
+from .result import plain_json
 
 ITEM_UNITS = (
     "公斤|千克|个|只|箱|盒|袋|件|桶|瓶|吨|斤|包|支|副|套|双|台|把|卷|提|份|顶|块|张|车|辆|条|片|壶|罐|升|瓶|kg|L"
@@ -17,7 +19,35 @@ _ITEM = re.compile(rf"(?P<name>[^\s,、;:0-9]+?)\s*(?P<num>{NUMBER})\s*(?P<unit>
 _GIVING_WORDS = re.compile(r"^(?:捐赠|捐款|捐助|捐献|捐了|捐|共计|共|价值|物资)+")
 
 
-def parse_donation(body: str) -> ParseResult | None:
+@dataclass(frozen=True)
+class DonatedItem:
+    name: str  # as written: N95口罩, 84消毒液
+    quantity: int | float
+    unit: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "quantity": self.quantity, "unit": self.unit}
+
+
+@dataclass(frozen=True)
+class DonationGift:
+    """Who gave, how much money (0 when only goods), and which goods."""
+
+    donor: str
+    amount_yuan: int | float
+    items: tuple[DonatedItem, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return plain_json(
+            {"donor": self.donor, "amount_yuan": self.amount_yuan, "items": [i.to_json() for i in self.items]}
+        )
+
+
+def read_donation(found: Triggered) -> DonationGift | None:
+    return parse_donation(found.body)
+
+
+def parse_donation(body: str) -> DonationGift | None:
     body = body.lstrip(" :,")
     donor_match = _DONOR.match(body)
     if donor_match is None:
@@ -30,12 +60,12 @@ def parse_donation(body: str) -> ParseResult | None:
         if value is not None:
             amount += value * (10000 if match["wan"] else 1)
     goods_text = _MONEY.sub(" ", rest)
-    items: list[dict[str, Any]] = []
+    items: list[DonatedItem] = []
     for match in _ITEM.finditer(goods_text):
         name = _GIVING_WORDS.sub("", match["name"])
         quantity = to_number(match["num"])
         if name and quantity is not None:
-            items.append({"name": name, "quantity": quantity, "unit": match["unit"]})
+            items.append(DonatedItem(name, quantity, match["unit"]))
     if isinstance(amount, float) and amount.is_integer():
         amount = int(amount)
-    return ParseResult(kind="donation", fields={"donor": donor, "amount_yuan": amount, "items": items})
+    return DonationGift(donor, amount, tuple(items))

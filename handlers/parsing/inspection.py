@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Any
 
-from .result import ParseResult
-from .vocabulary import Vocabulary
+from .kinds import Triggered
+from .result import plain_json
 
 _PLACE = re.compile(r"^[\s:,]*(?P<place>[^\s:,]+)[\s:,]*(?P<problem>.*)$", re.DOTALL)
 
 
-def parse_inspection(body: str, vocab: Vocabulary) -> ParseResult | None:
-    match = _PLACE.match(body)
+@dataclass(frozen=True)
+class InspectionFinding:
+    place: str  # a village's or checkpoint's canonical name when it is one of the town's
+    problem: str
+
+    def to_json(self) -> dict[str, Any]:
+        return plain_json({"place": self.place, "problem": self.problem})
+
+
+def read_inspection(found: Triggered) -> InspectionFinding | None:
+    vocab = found.vocab
+    match = _PLACE.match(found.body)
     if match is None:
         return None
     place, problem = match["place"], match["problem"].strip()
@@ -20,4 +32,4 @@ def parse_inspection(body: str, vocab: Vocabulary) -> ParseResult | None:
         place, problem = known.group(), f"{place[known.end() :]} {problem}".strip()
     if not problem:
         return None  # "督查" alone, or a place with nothing found there
-    return ParseResult(kind="inspection", fields={"place": vocab.canonical_place(place), "problem": problem})
+    return InspectionFinding(vocab.canonical_place(place), problem)

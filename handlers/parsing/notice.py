@@ -7,14 +7,17 @@ the sender's punctuation and characters: a town leader's notice is forwarded, no
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
+from .kinds import Triggered
 from .normalize import to_simplified
-from .result import ParseResult
+from .result import plain_json
 from .vocabulary import Vocabulary
 
-_TRIGGER = re.compile(
-    r"^\s*(?:[@＠]\S+\s+)*[【\[［]?\s*(?:(?:紧急|緊急|重要|最新|特别|特別)?(?:通知|公告)|/broadcast(?:@\w+)?)\s*[】\]］]?"
+#: 通知, 公告, 紧急通知 or /broadcast, in the text as written: after @mentions, inside 【】 brackets.
+TRIGGER = (
+    r"\s*(?:[@＠]\S+\s+)*[【\[［]?\s*(?:(?:紧急|緊急|重要|最新|特别|特別)?(?:通知|公告)|/broadcast(?:@\w+)?)\s*[】\]］]?"
     r"(?!书|書|单|單|栏|欄|牌|到|了|过|過)"  # 通知书, 公告栏, 通知到了 (or 通知書…): words, not a notice
 )
 _NAME = re.compile(r"[@＠]?([^\s@＠:：,，、;；]+)")
@@ -52,28 +55,40 @@ _LIST_SEPARATOR = re.compile(r"[\s,，、;；]+|和|及|与|與|/|／")
 _AND = re.compile("和|及|与|與|/|／")
 
 
-def parse_notice(original: str, vocab: Vocabulary) -> ParseResult | None:
+@dataclass(frozen=True)
+class NoticeRequest:
+    """A notice to broadcast: its body as written, and the villages it names, if it names any."""
+
+    body: str
+    villages: tuple[str, ...] | None  # None: every village
+    unknown_villages: tuple[str, ...] = ()  # named, but not the town's: the notice is refused
+
+    def to_json(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {"body": self.body}
+        if self.villages is not None:
+            fields["villages"] = list(self.villages)
+        if self.unknown_villages:
+            fields["unknown_villages"] = list(self.unknown_villages)
+        return plain_json(fields)
+
+
+def read_notice(found: Triggered) -> NoticeRequest | None:
     """A notice when the original text starts with 通知/公告//broadcast and has a body (or names a
     village the town does not have, to be refused)."""
-    trigger = _TRIGGER.match(original)
-    if trigger is None:
-        return None
-    command = "broadcast" in trigger[0]
-    targets, rest = _targets(original[trigger.end() :], vocab, command)
+    vocab = found.vocab
+    command = "broadcast" in found.trigger
+    targets, rest = _targets(found.body, vocab, command)
     # @五星村 通知：… names its village before the trigger (other mentions there are the bot or people)
-    leading = [n for n in _MENTION.findall(trigger[0]) if _village_in(n, vocab, run_on=False)[0] is not None]
+    leading = [n for n in _MENTION.findall(found.trigger) if _village_in(n, vocab, run_on=False)[0] is not None]
     targets = leading + targets
     body = _LEAD.sub("", rest, count=1).rstrip()
-    fields: dict[str, Any] = {"body": body}
-    if targets:
-        known = [_village_of(t, vocab) for t in targets]
-        fields["villages"] = list(dict.fromkeys(k for k in known if k))
-        unknown = [t for t, k in zip(targets, known, strict=True) if k is None]
-        if unknown:
-            fields["unknown_villages"] = unknown
-    if not body and "unknown_villages" not in fields:
+    if not targets:
+        return NoticeRequest(body, None) if body else None
+    known = [_village_of(t, vocab) for t in targets]
+    unknown = tuple(t for t, k in zip(targets, known, strict=True) if k is None)
+    if not body and not unknown:
         return None
-    return ParseResult(kind="notice", fields=fields)
+    return NoticeRequest(body, tuple(dict.fromkeys(k for k in known if k)), unknown)
 
 
 def _targets(rest: str, vocab: Vocabulary, command: bool) -> tuple[list[str], str]:

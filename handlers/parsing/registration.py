@@ -12,10 +12,9 @@ import re
 from dataclasses import dataclass
 
 from ..personal_info import id_number_problem, phone_problem
-from .normalize import normalize
 from .vocabulary import Vocabulary
 
-TRIGGER = re.compile(r"^\s*(?:@\S+\s+)*(?:#?返乡登记|#?登记返乡|/register(?:@\w+)?)\s*[:,]?\s*")
+_LEAD = re.compile(r"^\s*[:,]?\s*")
 _SEPARATORS = re.compile(r"[\s,;、]+")
 _DATE = re.compile(
     r"^(?:(?P<year>[0-9]{4})[-/.年])?(?P<month>[0-9]{1,2})[-/.月](?P<day>[0-9]{1,2})[日号]?(?:返回|回来|返乡|到家|回)?$"
@@ -47,12 +46,9 @@ class RegistrationProblem:
     reason: str
 
 
-def is_registration(text: str) -> bool:
-    return TRIGGER.match(normalize(text)) is not None
-
-
-def parse_registration(text: str, vocab: Vocabulary, today: dt.date) -> Registration | RegistrationProblem:
-    body = TRIGGER.sub("", normalize(text), count=1)
+def parse_registration(body: str, vocab: Vocabulary, today: dt.date) -> Registration | RegistrationProblem:
+    """The person in what follows 返乡登记 (normalised, as the command matcher hands it on)."""
+    body = _LEAD.sub("", body, count=1)
     name = phone = id_number = origin = village = None
     returned_on: dt.date | None = None
     for token in filter(None, _SEPARATORS.split(body)):

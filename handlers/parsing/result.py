@@ -1,13 +1,13 @@
-"""What the parser returns: one plain, JSON-ready value per message."""
+"""What the parser returns: the kind of a message and, per kind, a typed payload that is JSON-ready."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
-Kind = Literal["daily_report", "checkpoint", "donation", "inspection", "notice", "none"]
 Role = Literal["head", "checkpoint", "admin", "resident"]
 ROLES: tuple[Role, ...] = ("head", "checkpoint", "admin", "resident")
+NONE = "none"  # the kind of chat: a message that is not for the bot
 
 
 @dataclass(frozen=True)
@@ -29,30 +29,37 @@ class Problem:
         return {"field": self.field, "message": self.message}
 
 
-@dataclass
-class ParseResult:
-    kind: Kind
-    village: str | None = None
-    fields: dict[str, Any] = field(default_factory=dict)
-    correction: bool = False
-    missing: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-
-    @property
-    def is_none(self) -> bool:
-        return self.kind == "none"
+class Payload(Protocol):
+    """What one kind of message says, as the actions read it."""
 
     def to_json(self) -> dict[str, Any]:
-        if self.kind == "none":
-            return {"kind": "none"}
-        out: dict[str, Any] = {"kind": self.kind, "village": self.village}
-        if self.kind == "daily_report":
-            out["correction"] = self.correction
-        out["fields"] = self.fields
-        if self.kind == "daily_report":
-            out["missing"] = self.missing
-            out["problems"] = [p.to_json() for p in self.problems]
-            if self.warnings:
-                out["warnings"] = [w.to_json() for w in self.warnings]
-        return out
+        """The payload's part of `villagebot parse`'s JSON: everything after "kind"."""
+        ...
+
+
+def plain_json(fields: dict[str, Any]) -> dict[str, Any]:
+    """The JSON of a kind that has only fields (every kind but the daily report)."""
+    return {"village": None, "fields": fields}
+
+
+@dataclass(frozen=True)
+class Chat:
+    """The payload of `none`: nothing."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {}
+
+
+P = TypeVar("P", bound=Payload)
+
+
+@dataclass(frozen=True)
+class ParseResult(Generic[P]):
+    kind: str
+    payload: P
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, **self.payload.to_json()}
+
+
+NOTHING: ParseResult[Chat] = ParseResult(NONE, Chat())

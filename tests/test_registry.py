@@ -1,0 +1,109 @@
+"""The registry against itself and against what the bot does: nothing declared is left unanswered."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from pathlib import Path
+
+from chat_harness import Chat
+from parsing_support import PARSER
+
+from handlers.commands import Argument
+from handlers.parsing import NONE, ROLES, MessageContext
+from handlers.permissions import PERMISSIONS
+from handlers.registry import REGISTRY, menu_commands
+from handlers.registry_entries import CommandEntry
+
+CORPUS = Path(__file__).parent / "data" / "messages.jsonl"
+EVERYONE = frozenset(ROLES)
+
+
+def test_names_are_unique() -> None:
+    names = [entry.name for entry in REGISTRY.entries()]
+    assert len(names) == len(set(names)), names
+
+
+def test_every_kind_the_parser_can_return_has_an_action() -> None:
+    kinds = {spec.kind for spec in REGISTRY.parse_specs()} - {NONE}
+    assert kinds == {"daily_report", "checkpoint", "donation", "inspection", "notice"}
+    for kind in kinds:
+        assert REGISTRY.kind_action(kind) is not None, kind
+    assert REGISTRY.kind_action(NONE) is None
+
+
+def test_every_kind_parsed_from_the_corpus_is_a_declared_kind() -> None:
+    declared = {spec.kind for spec in REGISTRY.parse_specs()}
+    for line in CORPUS.read_text(encoding="utf-8").splitlines():
+        text = json.loads(line)["text"]
+        for role in ROLES:
+            assert PARSER.parse(text, MessageContext("五星村", role)).kind in declared
+
+
+def test_entries_of_one_kind_share_its_action() -> None:
+    for entry in REGISTRY.kinds:
+        assert entry.action is REGISTRY.kind_action(entry.spec.kind), entry.name
+
+
+def test_every_entry_has_an_action_that_checks_its_permission() -> None:
+    """A permission open to every role needs no check; any other must be checked by the action."""
+    for entry in REGISTRY.entries():
+        assert inspect.iscoroutinefunction(entry.action), entry.name
+        assert entry.permission in PERMISSIONS, entry.name
+        if PERMISSIONS[entry.permission] != EVERYONE:
+            source = inspect.getsource(inspect.getmodule(entry.action))  # type: ignore[arg-type]
+            assert f"Action.{entry.permission.name}" in source, entry.name
+
+
+def test_every_command_is_matched_by_its_own_trigger() -> None:
+    matcher = REGISTRY.command_matcher()
+    examples = {"temperature": "张三 36.5", "receipts": "回执"}
+    for entry in REGISTRY.commands:
+        if entry.argument is Argument.SHAPE:
+            text = examples[entry.name]
+        else:
+            word = entry.trigger.words[0]
+            text = word if entry.argument in (Argument.NONE, Argument.OPTIONAL_NUMBER) else f"{word} 3"
+        command = matcher.match(text)
+        assert command is not None and command.name == entry.name, (entry.name, text)
+
+
+def test_the_parser_leaves_alone_what_a_command_claims() -> None:
+    claimed = [c for c in REGISTRY.commands if c.claimed_from_parser]
+    assert [c.name for c in claimed] == ["register_person"]
+    for command in claimed:
+        for word in command.trigger.words:
+            assert PARSER.parse(f"{word} 张三 13912345678 武汉", MessageContext("五星村")).kind == NONE
+
+
+def test_every_menu_command_is_an_entrys_slash_form() -> None:
+    matcher = REGISTRY.command_matcher()
+    for entry in REGISTRY.entries():
+        if entry.menu is None:
+            continue
+        slash = f"/{entry.menu.command}"
+        if isinstance(entry, CommandEntry):
+            found = matcher.match(slash if entry.argument is Argument.NONE else f"{slash} 五星村")
+            assert found is not None and found.name == entry.name, entry.name
+        else:
+            assert re.match(rf"(?:{entry.spec.trigger.regex()})$", slash), entry.name
+
+
+def test_the_menu_is_the_telegram_menu_in_its_order() -> None:
+    assert menu_commands() == (
+        ("report", "日报：报送今日防控数字"),
+        ("fix", "更正：更正今日日报中的数字"),
+        ("status", "今日进度：各村日报报送情况"),
+        ("help", "帮助：日报格式和可用命令"),
+        ("bind", "绑定：把本群绑定到村或卡点（镇防控办）"),
+        ("broadcast", "通知：向各村群发通知（镇防控办）"),
+    )
+    assert len({command for command, _ in menu_commands()}) == len(menu_commands())
+
+
+async def test_help_shows_every_entrys_help_line(chat: Chat) -> None:
+    [reply] = await chat.person("五星村", "resident").says("帮助")
+    lines = REGISTRY.help_lines()
+    assert lines and reply.endswith("\n\n" + "\n".join(lines))
+    assert {e.name for e in REGISTRY.entries() if e.help} == {"correction", "checkpoint", "status"}
