@@ -23,7 +23,7 @@ from storage import Database, Store
 
 from . import texts
 from .delivery_reports import record_acknowledgement
-from .messages import IncomingMessage, OutgoingMessage
+from .messages import IncomingMessage
 from .parsing import MessageContext
 from .registry import REGISTRY
 from .registry_entries import Registry
@@ -85,18 +85,19 @@ class Dispatcher:
         self.commands = registry.command_matcher()
         self.parser = registry.parser(town.vocab)
 
-    async def handle(self, message: IncomingMessage) -> list[OutgoingMessage]:
-        """Handle and store one message. Returns the messages sent through the turn (replies, alerts);
-        a notice's copies to the village groups go to the outbox directly and are not listed."""
+    async def handle(self, message: IncomingMessage) -> None:
+        """Handle and store one message, with what it causes to be sent (in the outbox)."""
         delays = iter(self.retry_delays)
         while True:
             attempt = _Attempt()
             try:
-                return await self._handle(message, attempt)
+                await self._handle(message, attempt)
+                return
             except Exception as exc:
                 if not is_transient(exc):
                     log.exception("handling message %s in %s failed", message.message_id, message.chat)
-                    return await self._give_up(message, apologise=attempt.addressed)
+                    await self._give_up(message, apologise=attempt.addressed)
+                    return
                 delay = next(delays, None)
                 if delay is not None:
                     log.warning("the database failed while handling message %s in %s (%s); trying again in %.1f s",
@@ -109,18 +110,19 @@ class Dispatcher:
                     f"message {message.message_id} in {message.chat}: the database kept failing ({exc})"
                 ) from exc
 
-    async def handle_many(self, messages: Sequence[IncomingMessage]) -> list[OutgoingMessage]:
+    async def handle_many(self, messages: Sequence[IncomingMessage]) -> None:
         """Handle and store messages that arrived together, in order, in one transaction: one commit
         for a backlog instead of one per message. If any of them fails, none of that transaction is
         kept and each is handled again on its own, so one bad message costs only itself."""
         if len(messages) <= 1:
-            return [reply for message in messages for reply in await self.handle(message)]
+            for message in messages:
+                await self.handle(message)
+            return
         try:
             async with self.database.transaction() as store:
                 keys = [(m.platform, m.chat, m.message_id) for m in messages]
                 unseen = await store.inbound.unseen(keys)
                 await self._prefetch(store, messages)
-                sent: list[OutgoingMessage] = []
                 for key, message in zip(keys, messages, strict=True):
                     if key not in unseen:
                         continue  # delivered before (or twice in this batch): handled once
@@ -128,13 +130,13 @@ class Dispatcher:
                     turn = await self._turn(store, message)
                     kind = await self._act(turn, _Attempt())
                     store.inbound.add(*key, message.sender, message.at, kind)
-                    sent += turn.sent
-                return sent
+            return
         except Exception:
             log.warning(
                 "%d messages could not be stored together; handling them one by one", len(messages), exc_info=True
             )
-        return [reply for message in messages for reply in await self.handle(message)]
+        for message in messages:
+            await self.handle(message)
 
     async def _prefetch(self, store: Store, messages: Sequence[IncomingMessage]) -> None:
         """Read what a batch will ask for (its chats' bindings, its senders' roles, the day's reports
@@ -151,17 +153,16 @@ class Dispatcher:
             days.update((village, self.town.day_of(message.at)) for village in villages)
         await store.reports.prefetch(days)
 
-    async def _handle(self, message: IncomingMessage, attempt: _Attempt) -> list[OutgoingMessage]:
+    async def _handle(self, message: IncomingMessage, attempt: _Attempt) -> None:
         async with self.database.transaction() as store:
             inbound_id = await store.inbound.claim(
                 message.platform, message.chat, message.message_id, message.sender, message.at
             )
             if inbound_id is None:
-                return []  # delivered before: handled then, not again
+                return  # delivered before: handled then, not again
             turn = await self._turn(store, message)
             kind = await self._act(turn, attempt)
             await store.inbound.set_kind(inbound_id, kind)
-            return turn.sent
 
     async def _turn(self, store: Store, message: IncomingMessage) -> Turn:
         target = await self.town.directory.chat_target(store, message.chat)
@@ -193,7 +194,7 @@ class Dispatcher:
         report = await turn.report_day(village)
         return report.revisions > 0 and not report.complete
 
-    async def _give_up(self, message: IncomingMessage, *, apologise: bool) -> list[OutgoingMessage]:
+    async def _give_up(self, message: IncomingMessage, *, apologise: bool) -> None:
         """Record the message as handled (so it is not retried forever); say sorry if it was for us."""
         try:
             async with self.database.transaction() as store:
@@ -201,13 +202,12 @@ class Dispatcher:
                     message.platform, message.chat, message.message_id, message.sender, message.at
                 )
                 if inbound_id is None:
-                    return []
+                    return
                 await store.inbound.set_kind(inbound_id, "error")
                 if not apologise:
-                    return []  # ordinary chat that tripped a bug: silence, as for any chat
+                    return  # ordinary chat that tripped a bug: silence, as for any chat
                 turn = await self._turn(store, message)
                 await turn.reply(texts.internal_error())
-                return turn.sent
         except Exception as exc:
             log.exception("could not record the failure of message %s", message.message_id)
             raise MessageNotStored(f"message {message.message_id} in {message.chat} was not stored") from exc

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from storage import Store
@@ -28,7 +28,6 @@ class Turn:
     town: Town
     target: ChatTarget
     speaker: Speaker
-    sent: list[OutgoingMessage] = field(default_factory=list)
 
     async def report_day(self, village: str) -> DayReport:
         """The village's report for the message's day (read once per transaction: see DailyReports)."""
@@ -90,7 +89,6 @@ class Turn:
             reply_to=message.reply_to,
             flush=False,
         )
-        self.sent.append(message)
 
     async def tell_leaders(self, text: str, purpose: str = "alert") -> list[str]:
         """Send to every leaders' group except the one the message came from; the chats reached."""
