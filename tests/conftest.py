@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from chat_harness import Chat, FakePlatform
+from controlled_process import TickingClock
 from offline import NetworkGuard
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -118,6 +119,13 @@ def town_config() -> TownConfig:
 def clock() -> ManualClock:
     """9 o'clock on a weekday morning in the town, 17 Feb 2020."""
     return ManualClock(dt.datetime(2020, 2, 17, 9, 0, tzinfo=SHANGHAI))
+
+
+@pytest.fixture
+def ticking_clock(clock: ManualClock) -> TickingClock:
+    """The same moment as `clock`, moving with the wall clock: for a bot in a process of its own,
+    which keeps time by itself (tests/controlled_process.py)."""
+    return TickingClock(clock.now())
 
 
 @pytest.fixture
