@@ -17,7 +17,6 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import and_, func, or_, select, text
@@ -54,7 +53,6 @@ from storage import Database
 from storage.models import OutboxMessage
 from townconfig import TownConfig, parse_config
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_WUXING = -1001000000999
 
 
