@@ -9,13 +9,15 @@ import signal
 import socket
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from chat_harness import Chat, FakePlatform
+from controlled_process import TickingClock
+from offline import NetworkGuard
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -41,6 +43,25 @@ def _print_asyncio_tasks(signum: int, frame: object) -> None:
 
 
 signal.signal(signal.SIGUSR1, _print_asyncio_tasks)
+
+NETWORK_GUARD = NetworkGuard()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    NETWORK_GUARD.install()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    NETWORK_GUARD.uninstall()
+
+
+@pytest.fixture(autouse=True)
+def stays_on_this_machine() -> Iterator[NetworkGuard]:
+    """Fails a test that tried to reach beyond loopback, even if the library it used swallowed the error."""
+    NETWORK_GUARD.refused.clear()
+    yield NETWORK_GUARD
+    refused, NETWORK_GUARD.refused[:] = list(NETWORK_GUARD.refused), []
+    assert not refused, f"the test tried to leave this machine: {refused}"
 
 
 @cache
@@ -98,6 +119,13 @@ def town_config() -> TownConfig:
 def clock() -> ManualClock:
     """9 o'clock on a weekday morning in the town, 17 Feb 2020."""
     return ManualClock(dt.datetime(2020, 2, 17, 9, 0, tzinfo=SHANGHAI))
+
+
+@pytest.fixture
+def ticking_clock(clock: ManualClock) -> TickingClock:
+    """The same moment as `clock`, moving with the wall clock: for a bot in a process of its own,
+    which keeps time by itself (tests/controlled_process.py)."""
+    return TickingClock(clock.now())
 
 
 @pytest.fixture

@@ -2,10 +2,13 @@
 
 The real python-telegram-bot client talks to it over HTTP, exactly as it talks to Telegram:
 
-    with TelegramStandIn() as telegram:            # a thread of its own, any free port
+    with TelegramStandIn(now=clock.now) as telegram:   # a thread of its own, any free port
         env["TELEGRAM_BASE_URL"] = telegram.base_url
         telegram.queue_message(-1001000000111, 2001, "日报 入户排查120户 ...")
-        telegram.wait_until(lambda t: t.sent_to(-1001000000111))
+        await telegram.until(lambda t: t.sent_to(-1001000000111))
+
+Messages are dated by `now` (the test's clock; the wall clock by default), as Telegram dates
+them by its own: the day a report counts for is the clock's, not the day the suite runs.
 
 What it does as Telegram does: getMe (privacy mode configurable), deleteWebhook, setWebhook (and
 409 for getUpdates while a webhook is set), setMyCommands, getUpdates with offsets (an offset
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import itertools
 import json
 import re
@@ -35,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
+from waiting import eventually
 
 BOT_ID = 7000001
 BOT_USERNAME = "villagebot_test_bot"
@@ -55,6 +60,7 @@ class SentMessage:
     reply_to: int | None
     message_id: int
     at: float  # time.monotonic() when the stand-in received it
+    date: dt.datetime  # the stand-in's `now` then: the time Telegram gives the message
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ class _State:
     failures: dict[int, list[_Failure]] = field(default_factory=dict)
     refusals: dict[str, list[_Failure]] = field(default_factory=dict)  # by method, for calls other than sends
     confirmed: int = 0  # the highest offset any getUpdates gave
+    held_polls: int = 0  # getUpdates calls being held open now (long polling)
     webhook_url: str = ""
     webhook_secret: str | None = None
 
@@ -108,8 +115,16 @@ def chat_type(chat_id: int) -> str:
 
 
 class TelegramStandIn:
-    def __init__(self, token: str = TOKEN, *, privacy_off: bool = True, username: str = BOT_USERNAME) -> None:
+    def __init__(
+        self,
+        token: str = TOKEN,
+        *,
+        privacy_off: bool = True,
+        username: str = BOT_USERNAME,
+        now: Callable[[], dt.datetime] | None = None,
+    ) -> None:
         self.token = token
+        self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.privacy_off = privacy_off
         self.username = username
         self.port = 0
@@ -195,7 +210,7 @@ class TelegramStandIn:
         Commands and @username mentions get their entities as Telegram computes them."""
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
-            "date": date if date is not None else int(time.time()),
+            "date": date if date is not None else self._date(),
             "chat": self._chat(chat_id),
             "from": {"id": user_id, "is_bot": False, "first_name": first_name or f"用户{user_id}"},
             "text": text,
@@ -224,7 +239,7 @@ class TelegramStandIn:
         """A message the bot sent, as it appears in reply_to_message."""
         return {
             "message_id": sent.message_id,
-            "date": int(time.time()),
+            "date": int(sent.date.timestamp()),
             "chat": self._chat(sent.chat_id),
             "from": self._me(),
             "text": sent.text,
@@ -245,7 +260,7 @@ class TelegramStandIn:
             for chat, key, value in ((chat_id, "migrate_to_chat_id", new_chat_id),
                                      (new_chat_id, "migrate_from_chat_id", chat_id)):
                 self.queue_update({"message": {
-                    "message_id": next(self._message_ids), "date": int(time.time()),
+                    "message_id": next(self._message_ids), "date": self._date(),
                     "chat": self._chat(chat), "from": admin, key: value,
                 }})
 
@@ -361,21 +376,21 @@ class TelegramStandIn:
         with self._lock:
             return self._state.webhook_url, self._state.webhook_secret
 
-    def wait_until(self, condition: Callable[[TelegramStandIn], object], timeout: float = 10.0) -> None:
-        """Block until `condition(self)` is true (for tests whose bot runs in another process)."""
-        deadline = time.monotonic() + timeout
-        while not condition(self):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout} s; sent so far: {[m.text[:40] for m in self.sent]}")
-            time.sleep(0.02)
+    @property
+    def held_polls(self) -> int:
+        """How many getUpdates calls the stand-in is holding open (waiting for an update) now."""
+        with self._lock:
+            return self._state.held_polls
 
-    async def until(self, condition: Callable[[TelegramStandIn], object], timeout: float = 10.0) -> None:
-        """Wait until `condition(self)` is true, letting the test's event loop run the bot meanwhile."""
-        deadline = time.monotonic() + timeout
-        while not condition(self):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout} s; sent so far: {[m.text[:40] for m in self.sent]}")
-            await asyncio.sleep(0.01)
+    async def until(
+        self, condition: Callable[[TelegramStandIn], object], timeout: float = 10.0, *, what: str = ""
+    ) -> None:
+        """Wait until `condition(self)` is true, letting the test's event loop run the bot meanwhile;
+        a failure shows what was sent so far."""
+        await eventually(
+            lambda: condition(self), timeout=timeout, what=what or "the Telegram stand-in's condition",
+            explain=lambda: f"sent so far: {[m.text[:40] for m in self.sent]}",
+        )
 
     # --- the Bot API ------------------------------------------------------------------------------
 
@@ -462,8 +477,14 @@ class TelegramStandIn:
             remaining = deadline - self._loop.time()
             if ready or remaining <= 0 or self._closing:
                 return _ok(ready)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(arrived.wait(), remaining)
+            with self._lock:
+                self._state.held_polls += 1
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(arrived.wait(), remaining)
+            finally:
+                with self._lock:
+                    self._state.held_polls -= 1
 
     async def _send_message(self, params: dict[str, Any]) -> web.Response:
         chat_id = int(params["chat_id"])
@@ -490,12 +511,13 @@ class TelegramStandIn:
             reply_to=int(reply_to) if reply_to is not None else None,
             message_id=next(self._message_ids),
             at=time.monotonic(),
+            date=self.now(),
         )
         with self._lock:
             self._state.sent.append(sent)
         result: dict[str, Any] = {
             "message_id": sent.message_id,
-            "date": int(time.time()),
+            "date": int(sent.date.timestamp()),
             "chat": self._chat(chat_id),
             "from": self._me(),
             "text": text,
@@ -509,6 +531,9 @@ class TelegramStandIn:
         return _ok(result)
 
     # --- helpers ----------------------------------------------------------------------------------
+
+    def _date(self) -> int:
+        return int(self.now().timestamp())
 
     def _wake(self) -> None:
         if self._arrived is not None:
@@ -619,8 +644,8 @@ CHECKPOINT_STAFF = 4001
 
 def town_toml(database: str = "sqlite:///villagebot.db", *, telegram: str = "") -> str:
     """Four villages (雒家滩村 without a group), a checkpoint, the leaders' group, one admin.
-    The day's routine is set to the last minutes of the day, so the clock posts nothing while a
-    test runs (unless it runs in those three minutes, which the tests check)."""
+    The day's routine is set to the last minutes of the day, so that a bot on the tests' clock
+    (9:00, conftest's `clock`) posts nothing of its own while a test runs."""
     return f"""
 [town]
 name = "王岘镇"

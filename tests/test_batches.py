@@ -13,6 +13,7 @@ import pytest
 from chat_harness import Chat, FakePlatform
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from waiting import eventually
 
 from handlers import texts
 from handlers.dispatcher import is_transient
@@ -295,10 +296,7 @@ async def test_a_delivery_report_due_when_the_bot_stopped_is_sent_at_the_next_st
     assert not [t for t in chat.sent_to("console:leaders") if "送达" in t]
     sender = chat.app.senders["console"]
     running = asyncio.create_task(sender.run())
-    for _ in range(500):
-        if [t for t in chat.sent_to("console:leaders") if "送达" in t]:
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: [t for t in chat.sent_to("console:leaders") if "送达" in t], what="the delivery report")
     sender.stop()
     await asyncio.wait_for(running, 10)
     [report] = [t for t in chat.sent_to("console:leaders") if "送达" in t]
@@ -338,10 +336,11 @@ async def test_a_rounds_sends_are_written_as_they_go_so_that_a_killed_process_le
     ids = await queue_bulk(chat, 8)
     # One round of 8, written 2 at a time; held mid-round: four sent, the fifth under way.
     platform, _, draining = await held_mid_round(chat, hold_from=4, concurrency=2)
-    for _ in range(500):  # the second pair's write may still be on its way
-        if [s for s, _ in await statuses(chat, ids)].count("sent") == 4:
-            break
-        await asyncio.sleep(0.01)
+
+    async def four_sent() -> bool:
+        return [s for s, _ in await statuses(chat, ids)].count("sent") == 4
+
+    await eventually(four_sent, what="the second pair's write")  # it may still be on its way
     assert [s for s, _ in await statuses(chat, ids)] == ["sent"] * 4 + ["sending"] * 4
     platform.gate.set()
     assert await asyncio.wait_for(draining, 10) == 8

@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 import time_machine
 from chat_harness import FakePlatform
 from conftest import PG_URL, SHANGHAI, _admin, postgres_answers
+from waiting import eventually
 
 from bot.app import App
 from handlers.clock import SystemClock
@@ -43,13 +45,16 @@ async def test_the_real_scheduler_sends_the_reminder_at_eight_exactly_once(datab
         await clock.start()
         try:
             assert platform.sent == []  # 07:59:58: catch-up has nothing to send yet
-            for _ in range(100):
+
+            async def eight_sent() -> bool:
                 await app.drain()
-                if len(platform.sent) >= 8:
-                    break
-                await asyncio.sleep(0.05)
-            await asyncio.sleep(0.2)
-            await app.drain()
+                return len(platform.sent) >= 8
+
+            await eventually(eight_sent, what="a reminder for each village")
+            # The job has run and waits for tomorrow, and nothing more is queued: no second reminder.
+            next_run = clock.scheduler.get_job("remind").next_run_time
+            assert next_run == dt.datetime(2020, 2, 18, 8, 0, tzinfo=SHANGHAI)
+            assert await app.drain() == 0
         finally:
             clock.shutdown()
     villages = [v.name for v in town_config.villages]
@@ -60,16 +65,32 @@ async def test_the_real_scheduler_sends_the_reminder_at_eight_exactly_once(datab
 pytestmark_pg = pytest.mark.skipif(not postgres_answers(), reason="PostgreSQL does not answer at 127.0.0.1:5432")
 
 
-def _wait_for(process: subprocess.Popen[str], word: str, seconds: float) -> bool:
-    assert process.stdout is not None
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if line.strip() == word:
-            return True
-        if not line and process.poll() is not None:
-            return False
-    return False
+class ClockProcess:
+    """tests/clock_process.py running on the schema; what it has printed so far, line by line."""
+
+    def __init__(self, schema: str) -> None:
+        script = Path(__file__).with_name("clock_process.py")
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+        self.process = subprocess.Popen([sys.executable, str(script), PG_URL, schema], stdout=subprocess.PIPE,
+                                        text=True, env=env)
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.strip())
+
+    async def said(self, word: str, times: int = 1, timeout: float = 30) -> None:
+        await eventually(
+            lambda: self.lines.count(word) >= times, timeout=timeout, what=f"the clock process to say {word}",
+            explain=lambda: f"it said {self.lines[-5:]}, exit code {self.process.poll()}",
+        )
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
 
 
 @pytestmark_pg
@@ -79,33 +100,24 @@ async def test_one_of_two_processes_keeps_the_clock_and_the_other_takes_over_whe
     database = Database(PG_URL, schema=schema)
     await database.migrate()
     await database.close()
-    script = Path(__file__).with_name("clock_process.py")
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
-
-    def start() -> subprocess.Popen[str]:
-        return subprocess.Popen([sys.executable, str(script), PG_URL, schema], stdout=subprocess.PIPE, text=True,
-                                env=env)
-
-    first = start()
+    first = ClockProcess(schema)
     second = None
     try:
-        assert await asyncio.to_thread(_wait_for, first, "LEADING", 30)
-        second = start()
-        assert await asyncio.to_thread(_wait_for, second, "STARTED", 30)
-        await asyncio.sleep(1.5)  # five of its tries
+        await first.said("LEADING")
+        second = ClockProcess(schema)
+        await second.said("TRIED", times=3)  # three of its tries, refused
+        assert "LEADING" not in second.lines
         lock = ClockLock(Database(PG_URL, schema=schema), "王岘镇")
         assert not await lock.try_acquire(), "the first process holds the lock"
         await lock.lock.database.close()
         first.kill()
-        first.wait(10)
         taken_over = time.monotonic()
-        assert await asyncio.to_thread(_wait_for, second, "LEADING", 60)
+        await second.said("LEADING", timeout=60)
         assert time.monotonic() - taken_over < 60
     finally:
         for process in (first, second):
-            if process is not None and process.poll() is None:
+            if process is not None:
                 process.kill()
-                process.wait(10)
         await _admin(f'DROP SCHEMA "{schema}" CASCADE')
 
 

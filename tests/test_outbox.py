@@ -6,6 +6,7 @@ import datetime as dt
 
 from chat_harness import Chat, FakePlatform
 from sqlalchemy import select
+from waiting import eventually
 
 from handlers import texts
 from handlers.clock import Clock
@@ -241,10 +242,7 @@ async def test_a_restarted_sender_takes_over_what_the_dead_one_was_sending_at_on
     sender = OutboxSender(database, platform, clock)
     running = asyncio.create_task(sender.run(idle_seconds=0.05))
     try:
-        for _ in range(100):
-            if platform.sent:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: platform.sent, what="the dead sender's row sent")
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)

@@ -17,7 +17,6 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import and_, func, or_, select, text
@@ -31,6 +30,7 @@ from telegram_standin import (
     LEADERS,
     RESIDENT,
     WANGXIAN,
+    WANGXIAN_HEAD,
     WUXING,
     WUXING_HEAD,
     TelegramStandIn,
@@ -38,12 +38,14 @@ from telegram_standin import (
     town_toml,
     utf16_len,
 )
+from waiting import eventually
 
 from bot.app import App
 from bot.platforms import telegram_adapter
 from bot.telegram_adapter import HTTP_TIMEOUT, TelegramAdapter
 from bot.telegram_limits import SendLimits
 from bot.telegram_webhook import WebhookServer
+from handlers.clock import ManualClock
 from handlers.messages import OutgoingMessage
 from handlers.registry import menu_commands
 from handlers.texts import bot_removed
@@ -52,32 +54,14 @@ from storage import Database
 from storage.models import OutboxMessage
 from townconfig import TownConfig, parse_config
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_WUXING = -1001000000999
 
 
 @pytest.fixture
-def telegram() -> Iterator[TelegramStandIn]:
-    with TelegramStandIn() as standin:
+def telegram(clock: ManualClock) -> Iterator[TelegramStandIn]:
+    """Telegram, dating its messages by the test's clock (conftest's: 9:00 on 17 Feb 2020)."""
+    with TelegramStandIn(now=clock.now) as standin:
         yield standin
-
-
-class WallClock:
-    """The wall clock (messages carry today's date and time), which a test can also move forward."""
-
-    def __init__(self) -> None:
-        self.ahead = dt.timedelta()
-
-    def now(self) -> dt.datetime:
-        return dt.datetime.now(SHANGHAI) + self.ahead
-
-    def advance(self, delta: dt.timedelta) -> None:
-        self.ahead += delta
-
-
-@pytest.fixture
-def clock() -> WallClock:
-    return WallClock()
 
 
 @pytest.fixture
@@ -91,7 +75,7 @@ class Running:
     app: App
     adapter: TelegramAdapter
     telegram: TelegramStandIn
-    clock: WallClock
+    clock: ManualClock
     task: asyncio.Task[None]
     stop: asyncio.Event
 
@@ -104,20 +88,21 @@ class Running:
         """Every queued update stored (and confirmed), and every due outbox row delivered (the
         sender task may hold some mid-send while this drains)."""
         if not self.adapter.settings.webhook_url:
-            await self.telegram.until(lambda t: t.all_confirmed())
-        deadline = time.monotonic() + 10
-        while True:
+            await self.telegram.until(lambda t: t.all_confirmed(), what="every queued update confirmed")
+        left = 0
+
+        async def delivered() -> bool:
+            nonlocal left
             await self.app.drain()
             async with self.app.database.transaction() as store:
                 busy = or_(
                     OutboxMessage.status == "sending",
                     and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= self.clock.now()),
                 )
-                left = await store.session.scalar(select(func.count()).select_from(OutboxMessage).where(busy))
-            if not left:
-                return
-            assert time.monotonic() < deadline, f"{left} outbox rows still not delivered"
-            await asyncio.sleep(0.01)
+                left = await store.session.scalar(select(func.count()).select_from(OutboxMessage).where(busy)) or 0
+            return not left
+
+        await eventually(delivered, what="every due outbox row delivered", explain=lambda: f"{left} still not")
 
     async def replies(self, message: dict[str, Any]) -> list[str]:
         await self.settle()
@@ -134,7 +119,7 @@ async def running_bot(
     config: TownConfig,
     database: Database,
     telegram: TelegramStandIn,
-    clock: WallClock,
+    clock: ManualClock,
     *,
     limits: SendLimits | None = None,
     http_timeout: float = HTTP_TIMEOUT,
@@ -151,7 +136,7 @@ async def running_bot(
     task = asyncio.create_task(adapter.run(stop))
     sending = asyncio.create_task(sender.run(idle_seconds=0.05))
     try:
-        await telegram.until(lambda t: t.calls("getUpdates") or t.webhook[0] or task.done())
+        await telegram.until(lambda t: t.calls("getUpdates") or t.webhook[0] or task.done(), what="the bot's start")
         yield Running(app, adapter, telegram, clock, task, stop)
     finally:
         stop.set()
@@ -166,7 +151,9 @@ async def running_bot(
 
 
 @pytest.fixture
-async def bot(database: Database, town: TownConfig, telegram: TelegramStandIn, clock: WallClock) -> AsyncIterator[Running]:
+async def bot(
+    database: Database, town: TownConfig, telegram: TelegramStandIn, clock: ManualClock
+) -> AsyncIterator[Running]:
     async with running_bot(town, database, telegram, clock) as running:
         yield running
 
@@ -336,13 +323,14 @@ async def test_429_is_retried_after_the_time_telegram_asks(bot: Running) -> None
     # A deferral Telegram asked for is not a failed attempt: it does not use up the row's tries.
     assert row.status == "pending" and row.attempts == 0 and "429" in (row.error or "")
     assert abs(row.next_attempt_at - (bot.clock.now() + dt.timedelta(seconds=1))) < dt.timedelta(seconds=0.5)
-    await asyncio.sleep(0.2)
-    await bot.settle()
-    assert bot.telegram.sent == [] and len(bot.telegram.refused) == 1  # not tried again before its time
+    # Another group's message answered: the sender has had its rounds since, and left the row alone.
+    later = bot.says(WANGXIAN, WANGXIAN_HEAD, "帮助")
+    assert len(await bot.replies(later)) == 1
+    assert bot.telegram.sent_to(WUXING) == [] and len(bot.telegram.refused) == 1  # not tried again before its time
 
     bot.clock.advance(dt.timedelta(seconds=1))
     await bot.settle()
-    [sent] = bot.telegram.sent
+    [sent] = [m for m in bot.telegram.sent if m.chat_id == WUXING]
     assert sent.text.startswith("✅ 已收到五星村") and sent.reply_to == report["message_id"]
     assert sent.at - bot.telegram.refused[0].at >= 0.95  # Telegram's wait, on the wall clock too
 
@@ -437,13 +425,18 @@ async def test_a_group_that_removed_the_bot_is_reported_to_the_leaders_once(bot:
     assert len(bot.telegram.sent_to(WUXING)) == 2 and len(bot.telegram.sent_to(WANGXIAN)) == 2
 
 
-async def test_an_update_that_cannot_be_stored_is_not_confirmed_until_it_is(bot: Running) -> None:
+async def test_an_update_that_cannot_be_stored_is_not_confirmed_until_it_is(
+    bot: Running, caplog: pytest.LogCaptureFixture
+) -> None:
     engine = bot.app.database.engine
     async with engine.begin() as connection:
         await connection.execute(text("ALTER TABLE inbound_messages RENAME TO inbound_away"))
     try:
         report = bot.says(WUXING, WUXING_HEAD, FULL_REPORT)
-        await asyncio.sleep(0.5)  # a few tries at 0.05 s, 0.1 s, 0.2 s
+        await eventually(  # a few tries, at 0.05 s, 0.1 s, 0.2 s
+            lambda: sum("could not be stored" in r.getMessage() for r in caplog.records) >= 3,
+            what="three failed tries to store the update",
+        )
         assert bot.telegram.confirmed_offset <= bot.telegram.last_update_id
         assert bot.telegram.sent == []
     finally:
@@ -466,12 +459,12 @@ async def test_privacy_mode_is_warned_about_once(
     privacy_off: bool,
     database: Database,
     town: TownConfig,
-    clock: WallClock,
+    clock: ManualClock,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caplog.set_level(logging.WARNING, logger="bot.telegram_adapter")
-    with TelegramStandIn(privacy_off=privacy_off) as telegram:
+    with TelegramStandIn(privacy_off=privacy_off, now=clock.now) as telegram:
         monkeypatch.setenv("TELEGRAM_BASE_URL", telegram.base_url)
         async with running_bot(town, database, telegram, clock) as running:
             running.says(WUXING, WUXING_HEAD, "你好")
@@ -485,8 +478,7 @@ async def test_privacy_mode_is_warned_about_once(
 
 
 async def test_it_stops_at_once_even_in_the_middle_of_a_long_poll(bot: Running) -> None:
-    await bot.telegram.until(lambda t: len(t.calls("getUpdates")) >= 1)
-    await asyncio.sleep(0.1)  # the poll is being held by the server (5 s timeout)
+    await bot.telegram.until(lambda t: t.held_polls == 1, what="a poll held by the server (5 s timeout)")
     started = time.monotonic()
     bot.stop.set()
     await asyncio.wait_for(bot.task, timeout=2)
@@ -495,7 +487,7 @@ async def test_it_stops_at_once_even_in_the_middle_of_a_long_poll(bot: Running) 
 
 
 async def test_sends_keep_to_twenty_a_minute_in_a_group(
-    database: Database, town: TownConfig, telegram: TelegramStandIn, clock: WallClock
+    database: Database, town: TownConfig, telegram: TelegramStandIn, clock: ManualClock
 ) -> None:
     async with running_bot(town, database, telegram, clock, merges=False) as bot:
         async with bot.app.database.transaction() as store:
@@ -531,7 +523,7 @@ async def test_sends_keep_to_thirty_a_second_overall(bot: Running) -> None:
 
 
 async def test_a_refused_token_stops_the_adapter_with_a_message_that_does_not_show_it(
-    database: Database, town: TownConfig, telegram: TelegramStandIn, clock: WallClock
+    database: Database, town: TownConfig, telegram: TelegramStandIn, clock: ManualClock
 ) -> None:
     app = await App.start(town, clock=clock, database=database)
     wrong = "123456:NotTheRightTokenAtAll"
@@ -544,7 +536,7 @@ async def test_a_refused_token_stops_the_adapter_with_a_message_that_does_not_sh
 
 @pytest.mark.parametrize("secret", [None, "s3cret-For_tests\n"])  # unset; as an env file may leave it
 async def test_webhook_mode_will_not_start_without_a_secret_telegram_takes(
-    secret: str | None, database: Database, telegram: TelegramStandIn, clock: WallClock,
+    secret: str | None, database: Database, telegram: TelegramStandIn, clock: ManualClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("TELEGRAM_BASE_URL", telegram.base_url)
@@ -584,7 +576,7 @@ def webhook_town(telegram: TelegramStandIn, monkeypatch: pytest.MonkeyPatch, por
 )
 async def test_a_start_up_call_telegram_refuses_for_good_stops_the_bot_saying_what_to_fix(
     method: str, status: int, description: str, told: str,
-    database: Database, telegram: TelegramStandIn, clock: WallClock, monkeypatch: pytest.MonkeyPatch,
+    database: Database, telegram: TelegramStandIn, clock: ManualClock, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     config = webhook_town(telegram, monkeypatch, free_port()) if method == "setWebhook" else parse_config(
         town_toml(), "town.toml"
@@ -603,7 +595,7 @@ async def test_a_start_up_call_telegram_refuses_for_good_stops_the_bot_saying_wh
 
 
 async def test_a_setwebhook_that_may_pass_is_tried_again_until_it_does(
-    database: Database, telegram: TelegramStandIn, clock: WallClock, monkeypatch: pytest.MonkeyPatch
+    database: Database, telegram: TelegramStandIn, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = webhook_town(telegram, monkeypatch, free_port())
     telegram.refuse("setWebhook", 502, "Bad Gateway", times=2)
@@ -638,7 +630,7 @@ async def test_a_secret_header_that_is_not_utf8_gets_403_not_an_error(caplog: py
 
 
 async def test_webhook_refuses_a_wrong_secret_and_stores_before_answering(
-    database: Database, telegram: TelegramStandIn, clock: WallClock, monkeypatch: pytest.MonkeyPatch
+    database: Database, telegram: TelegramStandIn, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     port = free_port()
     config = webhook_town(telegram, monkeypatch, port)

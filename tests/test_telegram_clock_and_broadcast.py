@@ -1,5 +1,6 @@
 """`villagebot run` on the Telegram stand-in: the morning reminder comes on time, exactly once per
-group; a broadcast to 300 groups survives SIGKILL halfway; 429s and 5xx lose and double nothing."""
+group; a broadcast to 300 groups survives SIGKILL halfway; 429s and 5xx lose and double nothing.
+The process runs on the tests' clock, ticking from where each test sets it (tests/controlled_process.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
+from controlled_process import TickingClock
 from telegram_standin import ADMIN, LEADERS, TelegramStandIn
+from waiting import eventually
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIRST_GROUP = -1003000000000
@@ -37,11 +38,11 @@ def town(folder: Path, groups: int, remind: dt.time, chase: dt.time, deadline: d
     return path
 
 
-def start_bot(folder: Path, telegram: TelegramStandIn) -> subprocess.Popen[bytes]:
+def start_bot(folder: Path, telegram: TelegramStandIn, clock: TickingClock) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WECHATY_", "VILLAGEBOT_"))}
     env.update(TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_BASE_URL=telegram.base_url, PYTHONUNBUFFERED="1")
     log = open(folder / f"run-{time.monotonic_ns()}.log", "wb")  # noqa: SIM115 - the process owns it
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--config", "town.toml"], cwd=folder, env=env,
+    return subprocess.Popen(clock.command("run", "--config", "town.toml"), cwd=folder, env=env,
                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
 
 
@@ -55,50 +56,57 @@ def groups_of(groups: int) -> set[int]:
     return {FIRST_GROUP - g for g in range(groups)}
 
 
-def later_today(seconds: float) -> dt.datetime:
-    moment = dt.datetime.now(SHANGHAI) + dt.timedelta(seconds=seconds)
-    if moment.date() != (moment + dt.timedelta(hours=3)).date():
-        pytest.skip("too close to midnight in Shanghai for a day's schedule")
-    return moment
+def notice_settled(folder: Path) -> bool:
+    """Every row of the notice sent, and the delivery report to the leaders too."""
+    with sqlite3.connect(folder / "town.db") as db:
+        [(left,)] = db.execute("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')").fetchall()
+        [(reports,)] = db.execute("SELECT count(*) FROM outbox WHERE text LIKE '%已送达%'").fetchall()
+    return left == 0 and reports > 0
 
 
-def test_the_morning_reminder_arrives_on_time_in_every_group_exactly_once(tmp_path: Path) -> None:
-    remind = later_today(8)
-    town(tmp_path, 20, remind.time().replace(microsecond=0), (remind + dt.timedelta(hours=1)).time(),
-         (remind + dt.timedelta(hours=2)).time())
-    with TelegramStandIn() as telegram:
-        bot = start_bot(tmp_path, telegram)
+QUIET = (dt.time(23, 57), dt.time(23, 58), dt.time(23, 59))  # the day's routine, far from 9:00
+
+
+async def test_the_morning_reminder_arrives_on_time_in_every_group_exactly_once(
+    tmp_path: Path, ticking_clock: TickingClock
+) -> None:
+    remind = dt.datetime(2020, 2, 17, 8, 0, tzinfo=SHANGHAI)
+    chase = remind + dt.timedelta(seconds=3)
+    town(tmp_path, 20, remind.time(), chase.time(), dt.time(17, 0))
+    ticking_clock.set(remind - dt.timedelta(seconds=4))  # time for the process to start
+    with TelegramStandIn(now=ticking_clock.now) as telegram:
+        bot = start_bot(tmp_path, telegram, ticking_clock)
         try:
-            telegram.wait_until(lambda t: groups_of(20) <= {m.chat_id for m in t.sent}, timeout=40)
-            arrived = time.time()
-            time.sleep(2)  # a second reminder would come now, if it came at all
+            await telegram.until(lambda t: groups_of(20) <= {m.chat_id for m in t.sent if "❗" in m.text},
+                                 timeout=40, what="the chase, after the reminder, in every group")
         finally:
             stop(bot)
         assert bot.returncode == 0
-    reminders = Counter(m.chat_id for m in telegram.sent if "请于今天" in m.text)
-    assert set(reminders) == groups_of(20) and set(reminders.values()) == {1}
-    assert arrived >= remind.timestamp() - 1, "not before its time"
+    reminders = [m for m in telegram.sent if "请于今天（2月17日）" in m.text]
+    counted = Counter(m.chat_id for m in reminders)
+    assert set(counted) == groups_of(20) and set(counted.values()) == {1}  # no second one, up to the chase
+    assert min(m.date for m in reminders) >= remind - dt.timedelta(seconds=0.05), "not before its time"
 
 
-def test_a_broadcast_killed_halfway_reaches_every_group_after_a_restart(tmp_path: Path) -> None:
-    now = dt.datetime.now(SHANGHAI)
-    quiet = (now + dt.timedelta(hours=3)).time()
-    if now.time() > dt.time(20, 0):
-        quiet = dt.time(23, 59, 50)
-    town(tmp_path, 300, quiet, dt.time(23, 59, 55), dt.time(23, 59, 58))
-    with TelegramStandIn() as telegram:
-        bot = start_bot(tmp_path, telegram)
+async def test_a_broadcast_killed_halfway_reaches_every_group_after_a_restart(
+    tmp_path: Path, ticking_clock: TickingClock
+) -> None:
+    town(tmp_path, 300, *QUIET)
+    with TelegramStandIn(now=ticking_clock.now) as telegram:
+        bot = start_bot(tmp_path, telegram, ticking_clock)
         try:
-            telegram.wait_until(lambda t: len(t.calls("getUpdates")) > 0, timeout=30)
+            await telegram.until(lambda t: len(t.calls("getUpdates")) > 0, timeout=30, what="the first poll")
             telegram.queue_message(LEADERS, ADMIN, "通知：今晚八点各村召开防控会议。")
-            telegram.wait_until(lambda t: len({m.chat_id for m in t.sent} & groups_of(300)) >= 100, timeout=60)
+            await telegram.until(lambda t: len({m.chat_id for m in t.sent} & groups_of(300)) >= 100, timeout=60,
+                                 what="a third of the groups")
             bot.kill()
             bot.wait(10)
             first_run = len({m.chat_id for m in telegram.sent} & groups_of(300))
             assert first_run < 300, "the kill came too late to test anything"
-            bot = start_bot(tmp_path, telegram)
-            telegram.wait_until(lambda t: groups_of(300) <= {m.chat_id for m in t.sent}, timeout=90)
-            time.sleep(1.5)
+            bot = start_bot(tmp_path, telegram, ticking_clock)
+            await telegram.until(lambda t: groups_of(300) <= {m.chat_id for m in t.sent}, timeout=90,
+                                 what="every group")
+            await eventually(lambda: notice_settled(tmp_path), what="the outbox settled, the delivery report sent")
         finally:
             stop(bot)
     copies = Counter(m.chat_id for m in telegram.sent if m.chat_id in groups_of(300))
@@ -113,21 +121,23 @@ def test_a_broadcast_killed_halfway_reaches_every_group_after_a_restart(tmp_path
     assert admin_report == ["📬 通知 #1 已送达 300/300 个群。"]
 
 
-def test_429s_and_server_errors_lose_nothing_and_double_nothing(tmp_path: Path) -> None:
-    town(tmp_path, 30, dt.time(23, 59, 50), dt.time(23, 59, 55), dt.time(23, 59, 58))
-    if dt.datetime.now(SHANGHAI).time() > dt.time(23, 58):
-        pytest.skip("too close to the test town's schedule")
-    with TelegramStandIn() as telegram:
+async def test_429s_and_server_errors_lose_nothing_and_double_nothing(
+    tmp_path: Path, ticking_clock: TickingClock
+) -> None:
+    town(tmp_path, 30, *QUIET)
+    with TelegramStandIn(now=ticking_clock.now) as telegram:
         for g in range(0, 30, 3):
             telegram.flood(FIRST_GROUP - g, retry_after=1, times=2)
         for g in range(1, 30, 5):
             telegram.fail(FIRST_GROUP - g, 502, times=2)
-        bot = start_bot(tmp_path, telegram)
+        bot = start_bot(tmp_path, telegram, ticking_clock)
         try:
-            telegram.wait_until(lambda t: len(t.calls("getUpdates")) > 0, timeout=30)
+            await telegram.until(lambda t: len(t.calls("getUpdates")) > 0, timeout=30, what="the first poll")
             telegram.queue_message(LEADERS, ADMIN, "通知：今晚八点各村召开防控会议。")
-            telegram.wait_until(lambda t: groups_of(30) <= {m.chat_id for m in t.sent}, timeout=60)
-            telegram.wait_until(lambda t: any("已送达" in m.text for m in t.sent if m.chat_id == LEADERS), timeout=30)
+            await telegram.until(lambda t: groups_of(30) <= {m.chat_id for m in t.sent}, timeout=60,
+                                 what="every group")
+            await telegram.until(lambda t: any("已送达" in m.text for m in t.sent if m.chat_id == LEADERS),
+                                 timeout=30, what="the delivery report")
         finally:
             stop(bot)
     copies = Counter(m.chat_id for m in telegram.sent if m.chat_id in groups_of(30))

@@ -26,12 +26,13 @@ from telegram_standin import (
     TelegramStandIn,
     town_toml,
 )
-from test_telegram_chat import Running, WallClock, running_bot
+from test_telegram_chat import Running, running_bot
 
 from bot.app import App
 from bot.platforms import telegram_adapter
 from bot.telegram_adapter import _network_error
 from bot.telegram_limits import FloodWait, SendLimiter, SendLimits
+from handlers.clock import ManualClock
 from handlers.messages import OutgoingMessage
 from handlers.transport import DeliveryError
 from storage import Database
@@ -43,14 +44,9 @@ LATE = 1.0
 
 
 @pytest.fixture
-def telegram() -> Iterator[TelegramStandIn]:
-    with TelegramStandIn() as standin:
+def telegram(clock: ManualClock) -> Iterator[TelegramStandIn]:
+    with TelegramStandIn(now=clock.now) as standin:
         yield standin
-
-
-@pytest.fixture
-def clock() -> WallClock:
-    return WallClock()
 
 
 @pytest.fixture
@@ -87,7 +83,7 @@ async def until_all_sent(bot: Running, rounds: int = 8) -> None:
 
 
 async def test_a_towns_per_chat_per_minute_defers_the_sixth_message_into_a_group(
-    database: Database, telegram: TelegramStandIn, clock: WallClock, monkeypatch: pytest.MonkeyPatch
+    database: Database, telegram: TelegramStandIn, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     town = configured(monkeypatch, telegram, "per_chat_per_minute = 5")
     async with running_bot(town, database, telegram, clock, merges=False) as bot:
@@ -105,7 +101,7 @@ async def test_a_towns_per_chat_per_minute_defers_the_sixth_message_into_a_group
 
 
 async def test_a_towns_per_second_is_the_overall_rate(
-    database: Database, telegram: TelegramStandIn, clock: WallClock, monkeypatch: pytest.MonkeyPatch
+    database: Database, telegram: TelegramStandIn, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     town = configured(monkeypatch, telegram, "per_second = 10")
     async with running_bot(town, database, telegram, clock) as bot:
@@ -121,7 +117,7 @@ async def test_a_towns_per_second_is_the_overall_rate(
 
 
 async def test_without_those_keys_the_limits_are_telegrams(
-    database: Database, telegram: TelegramStandIn, clock: WallClock, monkeypatch: pytest.MonkeyPatch
+    database: Database, telegram: TelegramStandIn, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = await App.start(configured(monkeypatch, telegram), clock=clock, database=database)
     limits = telegram_adapter(app, telegram.token).limiter.limits
@@ -136,7 +132,7 @@ async def test_without_those_keys_the_limits_are_telegrams(
 async def test_a_send_that_timed_out_but_arrived_is_sent_again_counted_and_logged(
     database: Database,
     telegram: TelegramStandIn,
-    clock: WallClock,
+    clock: ManualClock,
     monkeypatch: pytest.MonkeyPatch,
     doubled_warnings: Callable[[], list[str]],
 ) -> None:
@@ -161,7 +157,7 @@ async def test_a_send_that_timed_out_but_arrived_is_sent_again_counted_and_logge
 async def test_a_gateways_504_for_a_message_that_arrived_is_ambiguous_too(
     database: Database,
     telegram: TelegramStandIn,
-    clock: WallClock,
+    clock: ManualClock,
     monkeypatch: pytest.MonkeyPatch,
     doubled_warnings: Callable[[], list[str]],
 ) -> None:
@@ -176,7 +172,7 @@ async def test_a_gateways_504_for_a_message_that_arrived_is_ambiguous_too(
 
 
 async def test_5xx_answers_and_timeouts_lose_nothing_and_double_only_what_may_have_arrived(
-    database: Database, telegram: TelegramStandIn, clock: WallClock, monkeypatch: pytest.MonkeyPatch
+    database: Database, telegram: TelegramStandIn, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     telegram.fail(WUXING, 502, times=2)
     telegram.fail(LEADERS, 500, "Internal Server Error")
@@ -198,9 +194,9 @@ async def test_5xx_answers_and_timeouts_lose_nothing_and_double_only_what_may_ha
 
 
 async def test_a_send_that_never_left_is_not_ambiguous(
-    database: Database, clock: WallClock, monkeypatch: pytest.MonkeyPatch
+    database: Database, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with TelegramStandIn() as telegram:
+    with TelegramStandIn(now=clock.now) as telegram:
         app = await App.start(configured(monkeypatch, telegram), clock=clock, database=database)
         adapter = telegram_adapter(app, telegram.token, http_timeout=SHORT_TIMEOUT)
         assert await adapter.deliver(OutgoingMessage(chat=f"telegram:{WUXING}", text="第一条", purpose="notice"))

@@ -21,6 +21,7 @@ import pytest
 from chat_harness import FakePlatform
 from grpclib.exceptions import StreamTerminatedError
 from sqlalchemy import select
+from waiting import eventually
 from wechat_standin import PuppetStandin
 
 from bot.app import App
@@ -312,8 +313,9 @@ async def test_a_connection_gone_quiet_is_noticed_and_made_again(
 ) -> None:
     settings = WechatSettings(heartbeat_timeout=0.4, reconnect_delay=(0.01, 0.1), group_gap=(0.0, 0.0))
     running = await Bot.start(town(), database, clock, standin, settings)
-    await asyncio.sleep(0.6)  # longer than the timeout: the Ding at half of it keeps a healthy stream alive
-    assert running.adapter.logins == 1 and len(standin.calls_to("Ding")) >= 1
+    # Three Dings, one each half timeout: longer than the timeout, and the healthy stream is kept alive.
+    await standin.wait_for(lambda: len(standin.calls_to("Ding")) >= 3, what="three Dings")
+    assert running.adapter.logins == 1
 
     standin.go_quiet()  # the stream stays open, and nothing comes through it, not even a dong
     standin.say(WUXING, "wxid_head1", FULL_REPORT)  # the service keeps it for the next stream
@@ -393,12 +395,15 @@ async def test_a_send_that_timed_out_but_arrived_is_sent_again_counted_and_logge
         clock.advance(dt.timedelta(seconds=settings.reconnect_delay[0] + 1))
         bot.app.wake_senders()
         await standin.wait_for(lambda: len(standin.texts_to(WUXING)) == 2)
-        for _ in range(500):  # the sender records the send a moment after the service has it
+        sent = row
+
+        async def recorded() -> bool:  # the sender records the send a moment after the service has it
+            nonlocal sent
             async with bot.app.database.transaction() as store:
                 [sent] = await store.outbox.by_ids([row.id])
-            if sent.status != "sending":
-                break
-            await asyncio.sleep(0.01)
+            return sent.status != "sending"
+
+        await eventually(recorded, what="the second send recorded")
         assert sent.status == "sent" and sender.ambiguous == 1
         assert standin.texts_to(WUXING) == ["通知", "通知"]  # twice at most: the price of not losing it
         assert "may arrive twice" in caplog.text
@@ -418,12 +423,16 @@ async def test_a_room_whose_every_send_fails_ends_failed_after_bounded_tries_and
             query = select(OutboxMessage).where(OutboxMessage.chat == f"wechat:{WUXING}")
             return (await store.session.scalars(query)).one()
 
+    row = await wuxing_row()
     for tries in range(1, MAX_ATTEMPTS + 1):
-        for _ in range(500):  # each failure is one try used up, recorded once its round is settled
+
+        # Each failure is one try used up, recorded once its round is settled.
+        async def tried(tries: int = tries) -> bool:
+            nonlocal row
             row = await wuxing_row()
-            if row.status != "sending" and row.attempts == tries:
-                break
-            await asyncio.sleep(0.01)
+            return row.status != "sending" and row.attempts == tries
+
+        await eventually(tried, what=f"try {tries} recorded", explain=lambda: f"the row: {row.status}, {row.attempts}")
         assert (row.status, row.attempts) == ("failed" if tries == MAX_ATTEMPTS else "pending", tries), row.error
         clock.advance(dt.timedelta(minutes=5))  # past the backoff (at most 300 s): due again
         bot.app.wake_senders()

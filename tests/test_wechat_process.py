@@ -1,23 +1,23 @@
-"""`villagebot run` as a process, on WeChat: the environment points it at the stand-in puppet service."""
+"""`villagebot run` as a process, on WeChat: the environment points it at the stand-in puppet service,
+and the process runs on the tests' clock (9:00, far from the day's routine: tests/controlled_process.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
-import sys
 from pathlib import Path
 
+from controlled_process import TickingClock
 from wechat_standin import PuppetStandin
 
-VILLAGEBOT = [sys.executable, "-m", "bot.cli"]
 ROOM = "25046731562@chatroom"
 TOWN = """
 [town]
 name = "王岘镇"
 leaders_chat = "wechat:10001000001@chatroom"
 
-[schedule]  # late, so that the day's catch-up does not queue paced messages ahead of the answer
+[schedule]  # late, so that at 9:00 the day's catch-up does not queue paced messages ahead of the answer
 remind = "23:57"
 chase = "23:58"
 deadline = "23:59"
@@ -42,8 +42,8 @@ def environment(folder: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-async def test_villagebot_run_serves_wechat_and_stops_on_sigterm(tmp_path: Path) -> None:
-    standin = PuppetStandin(token="secret-puppet-token")
+async def test_villagebot_run_serves_wechat_and_stops_on_sigterm(tmp_path: Path, ticking_clock: TickingClock) -> None:
+    standin = PuppetStandin(token="secret-puppet-token", now=ticking_clock.now)
     standin.add_contact("wxid_head1", "张村长")
     standin.add_room(ROOM, "五星村防控群", ["wxid_head1"])
     await standin.start()
@@ -53,7 +53,7 @@ async def test_villagebot_run_serves_wechat_and_stops_on_sigterm(tmp_path: Path)
     )
     with open(tmp_path / "stderr.txt", "wb") as stderr:
         process = await asyncio.create_subprocess_exec(
-            *VILLAGEBOT, "run", "--config", "town.toml", cwd=tmp_path, env=env,
+            *ticking_clock.command("run", "--config", "town.toml"), cwd=tmp_path, env=env,
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=stderr,
         )  # fmt: skip
         try:
@@ -75,11 +75,13 @@ async def test_villagebot_run_serves_wechat_and_stops_on_sigterm(tmp_path: Path)
     assert not (tmp_path / ".wechaty").exists()  # nor does wechaty leave its cache folder behind
 
 
-async def test_villagebot_run_without_the_token_says_which_variable_to_set(tmp_path: Path) -> None:
+async def test_villagebot_run_without_the_token_says_which_variable_to_set(
+    tmp_path: Path, ticking_clock: TickingClock
+) -> None:
     (tmp_path / "town.toml").write_text(TOWN, encoding="utf-8")
     env = environment(tmp_path, WECHATY_PUPPET_SERVICE_ENDPOINT="127.0.0.1:9")
     process = await asyncio.create_subprocess_exec(
-        *VILLAGEBOT, "run", "--config", "town.toml", cwd=tmp_path, env=env,
+        *ticking_clock.command("run", "--config", "town.toml"), cwd=tmp_path, env=env,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     _, stderr = await asyncio.wait_for(process.communicate(), 30)

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from wechat_standin import PuppetStandin
@@ -66,15 +64,8 @@ token_env = "VILLAGEBOT_TEST_WECHAT_TOKEN"
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    """A little after now: Telegram's stand-in dates its messages by the wall clock, and what they
-    queue is due from then."""
-    return ManualClock(dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(minutes=10))
-
-
-@pytest.fixture
-def telegram(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    with telegram_standin.TelegramStandIn() as standin:
+def telegram(clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    with telegram_standin.TelegramStandIn(now=clock.now) as standin:
         monkeypatch.setenv("TELEGRAM_BASE_URL", standin.base_url)
         yield standin
 

@@ -34,6 +34,7 @@ from grpclib.const import Cardinality, Handler, Status
 from grpclib.exceptions import GRPCError
 from grpclib.protocol import H2Protocol
 from grpclib.server import Server, Stream
+from waiting import eventually
 from wechaty_grpc.wechaty import puppet as pb
 
 SERVICE = "/wechaty.Puppet/"
@@ -151,13 +152,10 @@ class PuppetStandin:
     def texts_to(self, room_id: str) -> list[str]:
         return [s.text for s in self.sent if s.conversation == room_id]
 
-    async def wait_for(self, condition: Callable[[], object], timeout: float = 10.0) -> None:
-        """Until condition() is true; fails the test after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the stand-in waited {timeout}s in vain; sent so far: {self.sent}")
-            await asyncio.sleep(0.01)
+    async def wait_for(self, condition: Callable[[], object], timeout: float = 10.0, *, what: str = "") -> None:
+        """Until condition() is true; fails the test after `timeout` seconds, showing what was sent."""
+        await eventually(condition, timeout=timeout, what=what or "the WeChat stand-in's condition",
+                         explain=lambda: f"sent so far: {self.sent}")
 
     # -- the server --------------------------------------------------------------------------
 
