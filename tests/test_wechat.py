@@ -203,8 +203,9 @@ async def test_a_report_in_a_bound_room_is_confirmed_naming_the_village(bot: Bot
     [reply] = standin.sent
     assert reply.conversation == WUXING
     assert "✅ 已收到五星村2月17日日报" in reply.text and "入户排查120户" in reply.text
-    # what one room text costs, and what a reply costs: no more
-    assert [c.method for c in standin.calls[calls:]] == [
+    # what one room text costs, and what a reply costs: no more (a heartbeat's Ding, on a slow
+    # machine, is the connection's, not the message's)
+    assert [c.method for c in standin.calls[calls:] if c.method != "Ding"] == [
         "MessagePayload",
         "ContactPayload",
         "RoomPayload",
