@@ -25,7 +25,7 @@ from . import texts
 from .delivery_reports import record_acknowledgement
 from .messages import IncomingMessage
 from .parsing import MessageContext
-from .registry import REGISTRY
+from .registry import registry as town_registry
 from .registry_entries import Registry
 from .town import Town
 from .transport import MessageNotStored
@@ -76,14 +76,14 @@ class Dispatcher:
         town: Town,
         database: Database,
         retry_delays: Sequence[float] = RETRY_DELAYS,
-        registry: Registry = REGISTRY,
+        registry: Registry | None = None,
     ) -> None:
         self.town = town
         self.database = database
         self.retry_delays = retry_delays
-        self.registry = registry
-        self.commands = registry.command_matcher()
-        self.parser = registry.parser(town.vocab)
+        self.registry = registry or town_registry()
+        self.commands = self.registry.command_matcher()
+        self.parser = self.registry.parser(town.vocab)
 
     async def handle(self, message: IncomingMessage) -> None:
         """Handle and store one message, with what it causes to be sent (in the outbox)."""

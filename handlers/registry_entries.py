@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .commands import Argument, Command, CommandMatcher
 from .parsing import MessageParser, ParseResult, ParseSpec, Payload, Trigger, Vocabulary, claimed_elsewhere
 from .permissions import Action
-from .turn import Turn
+
+if TYPE_CHECKING:
+    from .turn import Turn
 
 P = TypeVar("P", bound=Payload)
-KindAction = Callable[[Turn, ParseResult[Any]], Awaitable[None]]
-CommandAction = Callable[[Turn, Command], Awaitable[None]]
+KindAction = Callable[["Turn", ParseResult[Any]], Awaitable[None]]
+CommandAction = Callable[["Turn", Command], Awaitable[None]]
 
 
 @dataclass(frozen=True)

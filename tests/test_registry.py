@@ -5,6 +5,8 @@ from __future__ import annotations
 import inspect
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from chat_harness import Chat
@@ -13,7 +15,7 @@ from parsing_support import PARSER
 from handlers.commands import Argument
 from handlers.parsing import NONE, ROLES, MessageContext
 from handlers.permissions import PERMISSIONS
-from handlers.registry import REGISTRY, menu_commands
+from handlers.registry import PARSE_SPECS, menu_commands, registry
 from handlers.registry_entries import CommandEntry
 
 CORPUS = Path(__file__).parent / "data" / "messages.jsonl"
@@ -21,20 +23,25 @@ EVERYONE = frozenset(ROLES)
 
 
 def test_names_are_unique() -> None:
-    names = [entry.name for entry in REGISTRY.entries()]
+    names = [entry.name for entry in registry().entries()]
     assert len(names) == len(set(names)), names
 
 
+def test_the_parser_reads_exactly_the_kinds_the_registry_binds_to_actions() -> None:
+    """`villagebot parse` reads PARSE_SPECS without loading the actions: they must be the registry's."""
+    assert registry().parse_specs() == PARSE_SPECS
+
+
 def test_every_kind_the_parser_can_return_has_an_action() -> None:
-    kinds = {spec.kind for spec in REGISTRY.parse_specs()} - {NONE}
+    kinds = {spec.kind for spec in registry().parse_specs()} - {NONE}
     assert kinds == {"daily_report", "checkpoint", "donation", "inspection", "notice"}
     for kind in kinds:
-        assert REGISTRY.kind_action(kind) is not None, kind
-    assert REGISTRY.kind_action(NONE) is None
+        assert registry().kind_action(kind) is not None, kind
+    assert registry().kind_action(NONE) is None
 
 
 def test_every_kind_parsed_from_the_corpus_is_a_declared_kind() -> None:
-    declared = {spec.kind for spec in REGISTRY.parse_specs()}
+    declared = {spec.kind for spec in registry().parse_specs()}
     for line in CORPUS.read_text(encoding="utf-8").splitlines():
         text = json.loads(line)["text"]
         for role in ROLES:
@@ -42,13 +49,13 @@ def test_every_kind_parsed_from_the_corpus_is_a_declared_kind() -> None:
 
 
 def test_entries_of_one_kind_share_its_action() -> None:
-    for entry in REGISTRY.kinds:
-        assert entry.action is REGISTRY.kind_action(entry.spec.kind), entry.name
+    for entry in registry().kinds:
+        assert entry.action is registry().kind_action(entry.spec.kind), entry.name
 
 
 def test_every_entry_has_an_action_that_checks_its_permission() -> None:
     """A permission open to every role needs no check; any other must be checked by the action."""
-    for entry in REGISTRY.entries():
+    for entry in registry().entries():
         assert inspect.iscoroutinefunction(entry.action), entry.name
         assert entry.permission in PERMISSIONS, entry.name
         if PERMISSIONS[entry.permission] != EVERYONE:
@@ -57,9 +64,9 @@ def test_every_entry_has_an_action_that_checks_its_permission() -> None:
 
 
 def test_every_command_is_matched_by_its_own_trigger() -> None:
-    matcher = REGISTRY.command_matcher()
+    matcher = registry().command_matcher()
     examples = {"temperature": "张三 36.5", "receipts": "回执"}
-    for entry in REGISTRY.commands:
+    for entry in registry().commands:
         if entry.argument is Argument.SHAPE:
             text = examples[entry.name]
         else:
@@ -70,7 +77,7 @@ def test_every_command_is_matched_by_its_own_trigger() -> None:
 
 
 def test_the_parser_leaves_alone_what_a_command_claims() -> None:
-    claimed = [c for c in REGISTRY.commands if c.claimed_from_parser]
+    claimed = [c for c in registry().commands if c.claimed_from_parser]
     assert [c.name for c in claimed] == ["register_person"]
     for command in claimed:
         for word in command.trigger.words:
@@ -78,8 +85,8 @@ def test_the_parser_leaves_alone_what_a_command_claims() -> None:
 
 
 def test_every_menu_command_is_an_entrys_slash_form() -> None:
-    matcher = REGISTRY.command_matcher()
-    for entry in REGISTRY.entries():
+    matcher = registry().command_matcher()
+    for entry in registry().entries():
         if entry.menu is None:
             continue
         slash = f"/{entry.menu.command}"
@@ -104,6 +111,17 @@ def test_the_menu_is_the_telegram_menu_in_its_order() -> None:
 
 async def test_help_shows_every_entrys_help_line(chat: Chat) -> None:
     [reply] = await chat.person("五星村", "resident").says("帮助")
-    lines = REGISTRY.help_lines()
+    lines = registry().help_lines()
     assert lines and reply.endswith("\n\n" + "\n".join(lines))
-    assert {e.name for e in REGISTRY.entries() if e.help} == {"correction", "checkpoint", "status"}
+    assert {e.name for e in registry().entries() if e.help} == {"correction", "checkpoint", "status"}
+
+
+def test_reading_messages_loads_no_database_layer() -> None:
+    """`villagebot parse` must start fast (bench/parse.py counts its start-up): no SQLAlchemy, no actions."""
+    check = (
+        "import sys; from bot import cli, parse_batch; from handlers.registry import message_parser; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic', 'storage') "
+        "or m.startswith('handlers.actions')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
