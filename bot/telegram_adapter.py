@@ -116,7 +116,7 @@ class TelegramAdapter:
         events: ChatEvents,
         settings: TelegramSection | None = None,
         config_source: str = "the town's config",
-        commands: Sequence[tuple[str, str]] = (),
+        commands: Sequence[tuple[str, str]],
         limits: SendLimits | None = None,
         poll_timeout: int = POLL_TIMEOUT,
         retry_seconds: float = 1.0,
@@ -275,9 +275,11 @@ class TelegramAdapter:
             await self.receive(messages)
 
     async def _moved_to(self, old: str, new: str) -> None:
-        """A group became a supergroup: rows still queued for the old id go to the new one."""
-        self._moved[old] = new
+        """A group became a supergroup: the town rebinds it, then rows still queued for the old id go
+        to the new one. In that order: were the redirect kept while the rebinding failed, no later
+        send would meet the move and try the rebinding again."""
         await self.events.chat_moved(old, new)
+        self._moved[old] = new
 
     async def receive_update(self, update: Update) -> None:
         """One update from Telegram, by webhook: stored (and answered) when this returns."""
@@ -410,8 +412,8 @@ class TelegramAdapter:
                 self.limiter.release(chat_id, counted_at)
                 new_chat = chat_ref(exc.new_chat_id)
                 log.info("Telegram group %s became supergroup %s; following it", chat, new_chat)
-                self._moved[message.chat] = new_chat
                 await self._moved_to(chat, new_chat)
+                self._moved[message.chat] = new_chat
                 chat = new_chat
             except Forbidden as exc:
                 await self.events.bot_removed(chat)
@@ -560,7 +562,10 @@ def _network_error(exc: NetworkError) -> DeliveryError:
     (another 5xx: it says it did not take the message)."""
     cause = exc.__cause__
     if isinstance(cause, _NEVER_SENT):
-        return DeliveryError(f"the request never reached Telegram ({type(cause).__name__}); nothing was sent")
+        return DeliveryError(
+            f"the request never reached Telegram ({type(cause).__name__}); nothing was sent",
+            failure=DeliveryFailure.NO_ANSWER if isinstance(cause, httpx.TimeoutException) else DeliveryFailure.FAILED,
+        )
     if isinstance(cause, _GatewayTimedOut):
         return DeliveryError(
             "a gateway waited for Telegram in vain (504) after the message was sent",

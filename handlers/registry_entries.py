@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .commands import Argument, Command, CommandMatcher
@@ -72,13 +73,24 @@ class Registry:
     def command_matcher(self) -> CommandMatcher:
         return CommandMatcher((c.name, c.trigger, c.argument) for c in self.commands)
 
+    @cached_property
+    def _kind_actions(self) -> dict[str, KindAction]:
+        actions: dict[str, KindAction] = {}
+        for entry in self.kinds:
+            actions.setdefault(entry.spec.kind, entry.action)
+        return actions
+
+    @cached_property
+    def _command_actions(self) -> dict[str, CommandAction]:
+        return {entry.name: entry.action for entry in self.commands}
+
     def kind_action(self, kind: str) -> KindAction | None:
         """The action for a parsed kind; None for chat. Entries that share a kind (日报 and 更正)
         share its action."""
-        return next((entry.action for entry in self.kinds if entry.spec.kind == kind), None)
+        return self._kind_actions.get(kind)
 
     def command_action(self, name: str) -> CommandAction:
-        return next(entry.action for entry in self.commands if entry.name == name)
+        return self._command_actions[name]
 
     def help_lines(self) -> list[str]:
         return [entry.help for entry in self.entries() if entry.help is not None]

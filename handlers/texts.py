@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
+from .transport import DeliveryFailure
+
 
 def number(value: int | float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
@@ -426,15 +428,14 @@ def platform_back(platform: str, seconds: float) -> str:
 #: Why a send failed, as the leaders read it in a delivery report, by the DeliveryFailure stored
 #: with the outbox row (handlers/transport.py). The platform's own words stay in the database and
 #: the logs, for whoever debugs.
-FAILURE_REASONS: dict[str, str] = {
-    "removed": "机器人已被移出该群",
-    "no_rights": "机器人在该群没有发言权限",
-    "moved": "群已升级/迁移",
-    "no_answer": "发送失败（平台无响应）",
-    "refused": "发送失败（平台拒收）",
-    "failed": "发送失败",
+FAILURE_REASONS: dict[DeliveryFailure, str] = {
+    DeliveryFailure.REMOVED: "机器人已被移出该群",
+    DeliveryFailure.NO_RIGHTS: "机器人在该群没有发言权限",
+    DeliveryFailure.MOVED: "群已升级/迁移",
+    DeliveryFailure.NO_ANSWER: "发送失败（平台无响应）",
+    DeliveryFailure.REFUSED: "发送失败（平台拒收）",
+    DeliveryFailure.FAILED: "发送失败",
 }
-SEND_FAILED = "发送失败"
 
 
 #: What people in a village group answer to a notice once they have read it. A message counts as
@@ -457,7 +458,10 @@ ACKNOWLEDGEMENT_LENGTH = 12
 
 def failure_reason(failure: str | None) -> str:
     """The Chinese reason for a failed send: a leader reads the group list, not the platform's English."""
-    return FAILURE_REASONS.get(failure or "", SEND_FAILED)
+    try:
+        return FAILURE_REASONS[DeliveryFailure(failure or "")]
+    except ValueError:  # none stored (a row failed before failures were typed), or one unknown here
+        return FAILURE_REASONS[DeliveryFailure.FAILED]
 
 
 def notice_delivered(notice_id: int, delivered: int, total: int, failures: Sequence[tuple[str, str]]) -> str:

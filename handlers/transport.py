@@ -85,7 +85,10 @@ class ChatEvents(Protocol):
 
 
 class Platform(Protocol):
-    """What the outbox sender needs of a platform: its name and one delivery at a time."""
+    """What the outbox sender needs of a platform: its name and one delivery at a time. A platform
+    may also set `merges` (what waits for one group goes as one message), `paced` (it paces itself,
+    so the sender looks for urgent rows after every send) and `concurrency` (sends to different
+    groups that may be under way at once); see outbox/sender.py."""
 
     name: str
 

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from handlers.clock import Clock
 from handlers.messages import OutgoingMessage
-from handlers.transport import DeliveryError, Platform, doubled_delay
+from handlers.transport import DeliveryError, DeliveryFailure, Platform, doubled_delay
 from storage import Database
 from storage.models import OutboxMessage
 from storage.repos.outbox import PRIORITY_REPLY, Outcome
@@ -358,7 +358,8 @@ class OutboxSender:
             return self._failed(rows, exc)
         except Exception as exc:  # a bug or an unexpected library error: retry, and log it
             log.exception("delivering outbox rows %s to %s failed", [r.id for r in rows], message.chat)
-            return self._failed(rows, DeliveryError(f"{type(exc).__name__}: {exc}"))
+            failure = DeliveryFailure.NO_ANSWER if isinstance(exc, TimeoutError) else DeliveryFailure.FAILED
+            return self._failed(rows, DeliveryError(f"{type(exc).__name__}: {exc}", failure=failure))
         now = self.clock.now()
         return [
             Outcome(

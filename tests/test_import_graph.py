@@ -139,7 +139,34 @@ def test_platform_libraries_stay_in_their_adapters(module: str) -> None:
     assert wrong == [], f"{module} imports {wrong}, which only its adapter may"
 
 
+def _loaded_with(module: str) -> set[str]:
+    """Every module of ours that importing `module` loads: what it imports, and theirs, and the
+    packages (their __init__) on the way, as Python does."""
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        parts = current.split(".")
+        todo += [".".join(parts[:n]) for n in range(1, len(parts)) if ".".join(parts[:n]) in modules()]
+        todo += [o for i in imports(current) if (o := _ours(i))]
+    return seen
+
+
+def _libraries_loaded_with(module: str) -> set[str]:
+    return {name.split(".")[0] for m in _loaded_with(module) for name in imports(m) if _ours(name) is None}
+
+
 @pytest.mark.parametrize("module", sorted(m for m in modules() if m.startswith(ADAPTERS)))
 def test_adapters_touch_no_database(module: str) -> None:
-    wrong = sorted(name for name in imports(module) if name.split(".")[0] in ("storage", "sqlalchemy", "outbox"))
-    assert wrong == [], f"{module} imports {wrong}: an adapter is transport only"
+    """Not even through what they import: an adapter is transport only."""
+    ours = sorted(m for m in _loaded_with(module) if m.split(".")[0] in ("storage", "outbox"))
+    assert ours == [], f"{module} loads {ours}"
+    assert "sqlalchemy" not in _libraries_loaded_with(module)
+
+
+def test_the_closure_is_read() -> None:
+    assert "storage.models" in _loaded_with("handlers.dispatcher")
+    assert "sqlalchemy" in _libraries_loaded_with("handlers.dispatcher")

@@ -68,9 +68,10 @@ async def test_the_reasons_are_in_chinese_and_the_raw_errors_stay_in_the_databas
 
 
 def test_every_failure_reads_as_its_own_chinese_reason() -> None:
+    assert set(texts.FAILURE_REASONS) == set(DeliveryFailure)
     reasons = [texts.failure_reason(failure) for failure in DeliveryFailure]
     assert len(set(reasons)) == len(reasons) and all(reasons)
-    assert texts.failure_reason(None) == texts.failure_reason(DeliveryFailure.FAILED) == "发送失败"
+    assert texts.failure_reason(None) == texts.failure_reason("no such failure") == "发送失败"
 
 
 async def test_a_village_whose_group_removed_the_bot_counts_as_failed_without_a_send(chat: Chat) -> None:

@@ -63,17 +63,20 @@ def test_every_entry_has_an_action_that_checks_its_permission() -> None:
             assert f"Action.{entry.permission.name}" in source, entry.name
 
 
-def test_every_command_is_matched_by_its_own_trigger() -> None:
+def test_every_command_is_matched_by_each_of_its_words_and_slashes() -> None:
     matcher = registry().command_matcher()
-    examples = {"temperature": "张三 36.5", "receipts": "回执"}
+    examples = {"temperature": ["张三 36.5", "#3 36.5℃"]}
     for entry in registry().commands:
         if entry.argument is Argument.SHAPE:
-            text = examples[entry.name]
+            texts = examples[entry.name]
         else:
-            word = entry.trigger.words[0]
-            text = word if entry.argument in (Argument.NONE, Argument.OPTIONAL_NUMBER) else f"{word} 3"
-        command = matcher.match(text)
-        assert command is not None and command.name == entry.name, (entry.name, text)
+            starts = [*entry.trigger.words, *(f"/{slash}" for slash in entry.trigger.slashes)]
+            bare = entry.argument in (Argument.NONE, Argument.OPTIONAL_NUMBER)
+            texts = [start if bare else f"{start} 3" for start in starts]
+        assert texts, entry.name
+        for text in texts:
+            command = matcher.match(text)
+            assert command is not None and command.name == entry.name, (entry.name, text)
 
 
 def test_the_parser_leaves_alone_what_a_command_claims() -> None:

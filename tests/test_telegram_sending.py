@@ -30,11 +30,11 @@ from test_telegram_chat import Running, running_bot
 
 from bot.app import App
 from bot.platforms import telegram_adapter
-from bot.telegram_adapter import _network_error
+from bot.telegram_adapter import _GatewayTimedOut, _network_error, _refusal
 from bot.telegram_limits import FloodWait, SendLimiter, SendLimits
 from handlers.clock import ManualClock
 from handlers.messages import OutgoingMessage
-from handlers.transport import DeliveryError
+from handlers.transport import DeliveryError, DeliveryFailure
 from storage import Database
 from townconfig import TownConfig, parse_config
 
@@ -222,25 +222,48 @@ def raised(error: NetworkError, cause: BaseException | None) -> NetworkError:
     return error
 
 
+NO_ANSWER, FAILED = DeliveryFailure.NO_ANSWER, DeliveryFailure.FAILED
+
+
 @pytest.mark.parametrize(
-    ("error", "ambiguous"),
+    ("error", "ambiguous", "failure"),
     [
-        (raised(TimedOut(), httpx.ReadTimeout("read", request=request())), True),
-        (raised(NetworkError("httpx.ReadError: "), httpx.ReadError("reset", request=request())), True),
+        (raised(TimedOut(), httpx.ReadTimeout("read", request=request())), True, NO_ANSWER),
+        (raised(NetworkError("httpx.ReadError: "), httpx.ReadError("reset", request=request())), True, NO_ANSWER),
         (raised(NetworkError("httpx.RemoteProtocolError: "), httpx.RemoteProtocolError("gone", request=request())),
-         True),
-        (raised(TimedOut(), None), True),  # no cause to tell by: it may have gone out
-        (raised(TimedOut(), httpx.ConnectTimeout("connect", request=request())), False),
-        (raised(TimedOut("Pool timeout"), httpx.PoolTimeout("pool", request=request())), False),
-        (raised(TimedOut(), httpx.WriteTimeout("write", request=request())), False),
-        (raised(NetworkError("httpx.ConnectError: "), httpx.ConnectError("refused", request=request())), False),
-        (raised(NetworkError("Bad Gateway (502)"), None), False),  # an answer: Telegram did not take it
+         True, NO_ANSWER),
+        (raised(TimedOut(), None), True, NO_ANSWER),  # no cause to tell by: it may have gone out
+        (raised(TimedOut(), httpx.ConnectTimeout("connect", request=request())), False, NO_ANSWER),
+        (raised(TimedOut("Pool timeout"), httpx.PoolTimeout("pool", request=request())), False, NO_ANSWER),
+        (raised(TimedOut(), httpx.WriteTimeout("write", request=request())), False, NO_ANSWER),
+        (raised(NetworkError("httpx.ConnectError: "), httpx.ConnectError("refused", request=request())), False, FAILED),
+        (raised(NetworkError("Bad Gateway (502)"), None), False, FAILED),  # an answer: Telegram did not take it
+        (raised(NetworkError("Gateway Timeout (504)"), _GatewayTimedOut()), True, NO_ANSWER),
     ],
     ids=["read-timeout", "read-error", "disconnected", "timed-out", "connect-timeout", "pool-timeout",
-         "write-timeout", "connect-error", "502"],
+         "write-timeout", "connect-error", "502", "gateway-504"],
 )
-def test_only_a_request_that_went_out_unanswered_is_ambiguous(error: NetworkError, ambiguous: bool) -> None:
-    assert _network_error(error).ambiguous is ambiguous
+def test_only_a_request_that_went_out_unanswered_is_ambiguous(
+    error: NetworkError, ambiguous: bool, failure: DeliveryFailure
+) -> None:
+    found = _network_error(error)
+    assert (found.ambiguous, found.failure) == (ambiguous, failure)
+
+
+@pytest.mark.parametrize(
+    ("description", "failure"),
+    [
+        ("Bad Request: chat not found", DeliveryFailure.REMOVED),
+        ("Forbidden: bot was kicked from the group chat", DeliveryFailure.REMOVED),
+        ("Bad Request: group chat was deactivated", DeliveryFailure.REMOVED),
+        ("Bad Request: not enough rights to send text messages to the chat", DeliveryFailure.NO_RIGHTS),
+        ("Bad Request: have no rights to send a message", DeliveryFailure.NO_RIGHTS),
+        ("Bad Request: message is too long", DeliveryFailure.REFUSED),
+        ("Bad Request: can't parse entities", DeliveryFailure.REFUSED),
+    ],
+)
+def test_what_a_bad_request_says_of_the_group(description: str, failure: DeliveryFailure) -> None:
+    assert _refusal(description) is failure
 
 
 # --- the limiter on its own -------------------------------------------------------------------------

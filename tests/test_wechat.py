@@ -258,6 +258,20 @@ async def test_an_admins_notice_reaches_every_village_room_and_a_non_admins_none
     assert standin.texts_to(CHECKPOINT) == [] and standin.texts_to(NEW_ROOM) == []
 
 
+async def test_a_room_the_service_does_not_know_is_reported_as_the_bot_removed(
+    database: Database, clock: ManualClock, standin: PuppetStandin
+) -> None:
+    running = await Bot.start(town(villages=1), database, clock, standin)  # room-1 is in no account's rooms
+    standin.say(LEADERS, "wxid_town_office", "通知：今晚各村组织巡查")
+    await standin.wait_for(lambda: any("已送达" in text for text in standin.texts_to(LEADERS)))
+    await running.stop()
+    [report] = [text for text in standin.texts_to(LEADERS) if "已送达" in text]
+    assert "已送达 2/3 个群" in report and "  第1村：机器人已被移出该群" in report.splitlines()
+    async with database.session() as session:
+        row = (await session.scalars(select(OutboxMessage).where(OutboxMessage.chat == "wechat:room-1@chatroom"))).one()
+    assert (row.status, row.failure) == ("failed", "removed") and "NOT_FOUND" in (row.error or "")
+
+
 async def test_bind_by_an_admin_binds_a_new_room_and_survives_a_restart(
     database: Database, clock: ManualClock, standin: PuppetStandin
 ) -> None:
