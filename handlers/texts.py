@@ -488,3 +488,13 @@ def acknowledgement_counts(counts: Sequence[tuple[str, int]]) -> str:
 
 def no_notice_yet() -> str:
     return "今天还没有发过通知。"
+
+
+# --- what the parser could not read for sure (issue 13): the reply asks again -----------------------
+UNREADABLE_NUMBER = "看不懂这个数字，请用阿拉伯数字重报"
+UNREADABLE_TEMPERATURE = "看不懂这个体温，请重新测量后用 36.5 这样的格式报"
+UNREADABLE_PLATE = "看不懂这个车牌号，请核对后重报（如 甘D12345）"
+
+
+def date_not_taken(day: str) -> str:
+    return f"报告里写的日期 {day} 不是今天，也不在最近7天内，已按今天的日报处理，请核实"

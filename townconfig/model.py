@@ -109,6 +109,7 @@ class FieldSpec(_Section):
     at_most: str | None = None  # id of a field this one may not exceed (其中…)
     stock: bool = False  # a count of people now (居家观察), not of today's work: never summed over days
     bulletin: str | None = None  # how the town's bulletin words the running total, "设立宣传牌{n}处"
+    zero_report: bool = False  # a bare 零报告 says this field is 0 (returnees, fever); the rest are asked for
 
     @model_validator(mode="after")
     def _range(self) -> FieldSpec:
