@@ -31,6 +31,8 @@ _DECORATION_OR_BLANKS = re.compile(
     " \t\u3000"
     "])+"
 )
+# 1,200 / 1，200: a comma followed by exactly three digits separates thousands.
+_THOUSANDS = re.compile(r"(?<![0-9.,])([0-9]{1,3})((?:,[0-9]{3})+)(?![0-9])")
 # A trailing signature such as "—— 五星村 王主任".
 _SIGNATURE = re.compile(r"\s*(?:——|—|--+)\s*[^\n—-]{0,24}$")
 
@@ -50,6 +52,8 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = to_simplified(text)
     text = _DECORATION_OR_BLANKS.sub(" ", text)
+    if "," in text:
+        text = _THOUSANDS.sub(lambda m: m[1] + m[2].replace(",", ""), text)
     if "—" in text or "--" in text:
         text = _SIGNATURE.sub("", text)
     return text.strip()

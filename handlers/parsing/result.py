@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
@@ -18,6 +19,8 @@ class MessageContext:
     role: Role = "head"
     # The village's report for today is started but incomplete: one field is then enough to count.
     awaiting_report: bool = False
+    # The town's today, against which 昨天 or 2月16日 are read; None reads every report as today's.
+    today: dt.date | None = None
 
 
 @dataclass(frozen=True)
