@@ -18,6 +18,13 @@ from .normalize import normalize
 from .result import NOTHING, MessageContext, ParseResult, Payload
 from .vocabulary import Vocabulary, alternation
 
+#: How much of one message is read. The rest of a longer message is not read as figures: no report
+#: is that long, and reading stays fast whatever is pasted into a group (README: Commands in the groups).
+MAX_PARSED_CHARS = 4000
+# A WeChat quote reply: 「the quoted text」, a line of dashes, then the reply.
+_QUOTE_RULE = re.compile(r"\n[ \t]*(?:[-－—─‐–][ \t]*){3,}(?:\n|$)")
+# A trigger glued into a longer word is no trigger: 督查组, 登记本, 捐款在哪里.
+_GLUED = frozenset("组本表处员的了过吗呢么在时期站室证册簿点")
 _DATE = r"(?:[0-9]{4}年)?[0-9]{1,2}月[0-9]{1,2}[日号]?|[0-9]{1,2}[./-][0-9]{1,2}(?![0-9])"
 
 
@@ -52,6 +59,12 @@ class MessageParser:
         self._bot_mentions = re.compile(rf"@(?:{alternation(vocab.bot_names)})\s*")
 
     def parse(self, text: str, ctx: MessageContext) -> ParseResult[Any]:
+        """The message's kind and payload, reading at most MAX_PARSED_CHARS of it."""
+        return self.parse_uncapped(text[:MAX_PARSED_CHARS], ctx)
+
+    def parse_uncapped(self, text: str, ctx: MessageContext) -> ParseResult[Any]:
+        """`parse` without the cap, whose cost grows with the text (bench/parse.py measures it)."""
+        text = own_words(text)
         for compiled in self._original:
             found = compiled.pattern.match(text)
             if found is not None:
@@ -66,6 +79,8 @@ class MessageParser:
     def _parse_clean(self, text: str, ctx: MessageContext) -> ParseResult[Any] | None:
         start = self._at_start_re.match(text)
         if start is not None and start.lastgroup is not None:
+            if _glued(text, start):
+                return None
             return self._read(self._at_start[int(start.lastgroup[1:])], text, start, ctx)
         for compiled in self._after_heading:
             found = compiled.pattern.match(text)
@@ -84,3 +99,18 @@ class MessageParser:
     ) -> ParseResult[Any] | None:
         payload: Payload | None = spec.read(Triggered(text, found[0], text[found.end() :], ctx, self.vocab))
         return None if payload is None else ParseResult(spec.kind, payload)
+
+
+def own_words(text: str) -> str:
+    """The sender's own lines: in a quote reply, only what follows the line of dashes."""
+    if text.lstrip().startswith("「"):
+        rule = _QUOTE_RULE.search(text)
+        if rule is not None:
+            return text[rule.end() :]
+    return text
+
+
+def _glued(text: str, start: re.Match[str]) -> bool:
+    """督查组下午到五星村, 登记本用完了: the trigger word runs on into a longer word."""
+    trigger_end = start.end(start.lastgroup or 0)
+    return start.end() == trigger_end and text[trigger_end : trigger_end + 1] in _GLUED
