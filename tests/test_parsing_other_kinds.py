@@ -44,9 +44,14 @@ def test_plates_are_normalised(text: str, plate: str) -> None:
     assert checkin(text)["plate"] == plate
 
 
-@pytest.mark.parametrize("text", ["登记 步行 2人 36.5 36.7 来自靖远 去金山村", "登记 甘D1234 1人 36.5"])
-def test_a_walk_in_or_a_short_plate_has_no_plate(text: str) -> None:
-    assert checkin(text)["plate"] is None
+def test_a_walk_in_has_no_plate() -> None:
+    assert checkin("登记 步行 2人 36.5 36.7 来自靖远 去金山村")["plate"] is None
+
+
+def test_a_short_plate_is_a_problem_not_a_walk_in() -> None:
+    result = parse("登记 甘D1234 1人 36.5", village=None, role="checkpoint")
+    assert [p["field"] for p in result["problems"]] == ["plate"]
+    assert "plate" not in result["fields"]
 
 
 @pytest.mark.parametrize(

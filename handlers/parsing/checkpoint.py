@@ -6,16 +6,18 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .. import texts
 from .kinds import Triggered
 from .normalize import NUMBER, to_number
-from .result import plain_json
+from .result import Problem, plain_json
+from .temperature import FEVER_AT, read_temperatures
 from .vocabulary import Vocabulary
 
-FEVER_AT = 37.3
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 PLATE = re.compile(rf"([{_PROVINCES}])\s*([A-Za-z])\s*[·.\-]?\s*([A-Za-z0-9]{{5,6}})(?![A-Za-z0-9])")
 _PERSONS = re.compile(rf"(其中)?\s*(?<![0-9.])({NUMBER})\s*(?:人|名|位)(?!员)")
-_READING = re.compile(r"(?<![0-9.])(3[4-9]|4[0-3])(\.[0-9])?\s*(°C|℃|度)?(?![0-9.])")
+# A province and then letters or digits, but not a plate: 甘D1234, 甘D1234567.
+_PLATE_LIKE = re.compile(rf"[{_PROVINCES}]\s*(?:[A-Za-z]\s*[·.\-]?\s*[A-Za-z0-9]{{2,}}|[0-9]{{4,}})")
 _PLACE = r"[\u4e00-\u9fffA-Za-z0-9()]{1,20}?"
 _PLACE_END = r"(?=\s|$|[,;。、/]|去|到|前往|回|返回|返乡|来)"
 _ORIGINS = (
@@ -40,19 +42,29 @@ class CheckpointArrival:
     destination: str | None  # a known village's canonical name when one is named
     fever: bool
     key_area: bool  # the origin is one of the town's key areas
+    # What could not be read for sure (field "temperatures" or "plate"): ask again; with a
+    # temperatures problem, the readings are not all known, so they are never "体温正常".
+    problems: tuple[Problem, ...] = ()
+
+    def problem_fields(self) -> frozenset[str]:
+        return frozenset(p.field for p in self.problems)
 
     def to_json(self) -> dict[str, Any]:
-        return plain_json(
-            {
-                "plate": self.plate,
-                "persons": self.persons,
-                "temperatures": list(self.temperatures),
-                "origin": self.origin,
-                "destination": self.destination,
-                "fever": self.fever,
-                "key_area": self.key_area,
-            }
-        )
+        fields: dict[str, Any] = {
+            "plate": self.plate,
+            "persons": self.persons,
+            "temperatures": list(self.temperatures),
+            "origin": self.origin,
+            "destination": self.destination,
+            "fever": self.fever,
+            "key_area": self.key_area,
+        }
+        for field in self.problem_fields():
+            fields.pop(field, None)
+        out = plain_json(fields)
+        if self.problems:
+            out["problems"] = [p.to_json() for p in self.problems]
+        return out
 
 
 def normalise_plate(match: re.Match[str]) -> str:
@@ -68,10 +80,16 @@ def parse_checkpoint(body: str, vocab: Vocabulary) -> CheckpointArrival | None:
     plate_match = PLATE.search(body)
     plate = normalise_plate(plate_match) if plate_match else None
     rest = body[: plate_match.start()] + " " + body[plate_match.end() :] if plate_match else body
-    temperatures = _readings(rest)
+    problems: list[Problem] = []
+    if plate is None and _PLATE_LIKE.search(body):
+        problems.append(Problem("plate", texts.UNREADABLE_PLATE))
+    readings = read_temperatures(rest)
+    temperatures = readings.values
+    if readings.unreadable:
+        problems.append(Problem("temperatures", texts.UNREADABLE_TEMPERATURE))
     counts = [to_number(m[2]) for m in _PERSONS.finditer(rest) if not m[1]]
     persons_given = [int(c) for c in counts if isinstance(c, int | float)]
-    if plate is None and not persons_given and not temperatures:
+    if plate is None and not persons_given and not temperatures and not problems:
         return None
     persons = sum(persons_given) if persons_given else (len(temperatures) or None)
     origin = _first_place(_ORIGINS, rest)
@@ -88,18 +106,8 @@ def parse_checkpoint(body: str, vocab: Vocabulary) -> CheckpointArrival | None:
         destination=destination,
         fever=any(t >= FEVER_AT for t in temperatures),
         key_area=vocab.is_key_area(origin),
+        problems=tuple(problems),
     )
-
-
-def _readings(text: str) -> list[float]:
-    readings = []
-    for match in _READING.finditer(text):
-        if match[2] is None and match[3] is None:
-            continue  # a bare 36 or 40 is a count, an age or a plate part; a reading has a decimal or °
-        value = float(match[1] + (match[2] or ""))
-        if 34.0 <= value <= 43.0:
-            readings.append(value)
-    return readings
 
 
 def _first_place(patterns: tuple[re.Pattern[str], ...], text: str) -> str | None:
