@@ -26,6 +26,7 @@ from .parsing.donation import read_donation
 from .parsing.inspection import read_inspection
 from .parsing.notice import TRIGGER as NOTICE_TRIGGER
 from .parsing.notice import read_notice
+from .parsing.temperature_list import TemperatureList, read_temperature_list
 from .permissions import Action
 from .registry_entries import CommandEntry, KindEntry, MenuEntry, P, Registry
 
@@ -64,6 +65,9 @@ DONATION = ParseSpec("donation", _at_start("捐赠", "捐款", slash="donate"), 
 INSPECTION = ParseSpec(
     "inspection", _at_start("督查", "检查发现", slash="inspect"), Placement.AT_START, read_inspection
 )
+TEMPERATURE_LIST = ParseSpec(
+    "temperature_list", Trigger(("接龙",), hashtag=True), Placement.AT_START, read_temperature_list
+)
 NOTICE = ParseSpec("notice", Trigger(pattern=NOTICE_TRIGGER), Placement.ORIGINAL, read_notice)
 #: 返乡登记 is a command (people.register_person) whose trigger starts like 登记, a checkpoint's.
 REGISTER_PERSON = Trigger(("返乡登记", "登记返乡"), ("register",), hashtag=True)
@@ -77,6 +81,7 @@ PARSE_SPECS: tuple[ParseSpec[Any], ...] = (
     CHECKPOINT,
     DONATION,
     INSPECTION,
+    TEMPERATURE_LIST,
     NOTICE,
 )
 
@@ -84,6 +89,11 @@ PARSE_SPECS: tuple[ParseSpec[Any], ...] = (
 def message_parser(vocab: Vocabulary) -> MessageParser:
     """The parser for a town, reading every kind in the registry."""
     return MessageParser(vocab, PARSE_SPECS)
+
+
+async def _temperature_list_unhandled(turn: Turn, result: ParseResult[TemperatureList]) -> None:
+    """A 体温接龙 is read, but until its action (handlers/actions, issue 13) is bound here it gets
+    the silence that chat gets, as it did before the parser read it."""
 
 
 @cache
@@ -140,6 +150,12 @@ def registry() -> Registry:
                 INSPECTION,
                 inspections.open_item,
                 Action.INSPECT,
+            ),
+            _kind(
+                "temperature_list",
+                TEMPERATURE_LIST,
+                _temperature_list_unhandled,
+                Action.HELP,
             ),
             _kind(
                 "notice",

@@ -1,0 +1,85 @@
+"""A 体温接龙: a title, then numbered lines of a name and that person's readings.
+
+A 接龙 of anything else (vegetables, donations, 收到) is chat: a list is only a temperature list
+when every numbered line's figures are readings, and at least one line has one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .. import texts
+from .kinds import Triggered
+from .result import Problem
+from .temperature import FEVER_AT, read_temperatures
+
+_NUMBERED = re.compile(r"^\s*[0-9]{1,3}\s*[.、,)]\s*(?P<rest>.*)$")
+_NAME = re.compile(r"^(?P<name>[\u4e00-\u9fff·]{1,8}?|[A-Za-z][A-Za-z ]{0,20}?)\s*(?=[0-9三四]|体温|$)")
+_BARE_READING = re.compile(r"^\s*(3[4-9]|4[0-3])\s*$")
+_DIGIT = re.compile(r"[0-9]")
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    name: str
+    temperatures: tuple[float, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "temperatures": list(self.temperatures)}
+
+
+@dataclass(frozen=True)
+class TemperatureList:
+    """The entries of a 体温接龙 as posted (a repost holds the earlier lines again: the handler
+    stores each line once), who has a fever, and the lines whose reading could not be read."""
+
+    village: str | None  # the group's village
+    entries: tuple[ListEntry, ...]
+    problems: tuple[Problem, ...]
+
+    @property
+    def fever_names(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.entries if any(t >= FEVER_AT for t in e.temperatures))
+
+    @property
+    def fever(self) -> bool:
+        return bool(self.fever_names)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "village": self.village,
+            "fields": {
+                "entries": [e.to_json() for e in self.entries],
+                "fever": self.fever,
+                "fever_names": list(self.fever_names),
+            },
+        }
+        if self.problems:
+            out["problems"] = [p.to_json() for p in self.problems]
+        return out
+
+
+def read_temperature_list(found: Triggered) -> TemperatureList | None:
+    """接龙 …: None unless the numbered lines hold names and readings, and nothing else."""
+    entries: list[ListEntry] = []
+    problems: list[Problem] = []
+    for line in found.body.split("\n"):
+        numbered = _NUMBERED.match(line)
+        if numbered is None:
+            continue  # the title, the example line (例 张三 36.5), blank lines
+        named = _NAME.match(numbered["rest"])
+        if named is None or not named["name"].strip():
+            return None
+        name, rest = named["name"].strip(), numbered["rest"][named.end() :]
+        bare = _BARE_READING.match(rest)
+        readings = read_temperatures(f"{bare[1]}.0" if bare else rest)
+        if readings.unreadable:
+            problems.append(Problem("temperatures", f"{name}：{texts.UNREADABLE_TEMPERATURE}"))
+        elif not readings.values and _DIGIT.search(rest):
+            return None  # 2份, 3斤: a list of something else
+        entries.append(ListEntry(name, tuple(readings.values)))
+    if not any(e.temperatures for e in entries):
+        return None
+    return TemperatureList(found.context.village, tuple(entries), tuple(problems))
