@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -28,6 +29,9 @@ def _build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--village", help="the village the group is bound to")
     parse.add_argument("--role", choices=ROLES, default="head", help="who wrote it (default: head)")
     parse.add_argument("--jsonl", action="store_true", help='batch: one {"text","village","role"} per line')
+    parse.add_argument(
+        "--today", type=dt.date.fromisoformat, help="YYYY-MM-DD (default: today in the town's time zone)"
+    )
     parse.add_argument("--workers", type=int, help="--jsonl: processes to parse with (default: one per core, up to 4)")
     parse.set_defaults(handler=_parse)
 
@@ -63,16 +67,24 @@ def _print(text: str) -> int:
     return 0
 
 
+def _town_today(config: TownConfig) -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(config.town.timezone)).date()
+
+
 def _parse(args: argparse.Namespace, config: TownConfig) -> int:
+    today = args.today or _town_today(config)
     if args.jsonl:
         from bot.parse_batch import default_workers, run_batch
 
         workers = args.workers if args.workers is not None else default_workers()
-        run_batch(config, sys.stdin.buffer, sys.stdout.buffer, workers)
+        run_batch(config, sys.stdin.buffer, sys.stdout.buffer, workers, today)
         return 0
     parser = message_parser(Vocabulary.from_config(config))
     text = sys.stdin.read()
-    result = parser.parse(text.strip("\r\n"), MessageContext(village=args.village, role=args.role))
+    context = MessageContext(village=args.village, role=args.role, today=today)
+    result = parser.parse(text.strip("\r\n"), context)
     sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
     return 0
 

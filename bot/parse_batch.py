@@ -8,6 +8,7 @@ file of twenty thousand lines is cut into chunks that keep every core busy.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import multiprocessing
 import os
@@ -27,20 +28,22 @@ CHUNK_LINES = 1000
 _worker_parser: MessageParser | None = None
 
 
-def parse_lines(parser: MessageParser, lines: list[bytes], first_number: int) -> bytes:
-    """The result lines for these input lines; a bad line gets an error object, not a crash."""
+def parse_lines(parser: MessageParser, lines: list[bytes], first_number: int, today: dt.date) -> bytes:
+    """The result lines for these input lines; a bad line gets an error object, not a crash.
+    A line's "today" (YYYY-MM-DD) overrides `today` for that line."""
     dumps, loads, parse = json.dumps, json.loads, parser.parse
-    contexts: dict[tuple[Any, Any], MessageContext] = {}  # a few (village, role) pairs, made once each
+    contexts: dict[tuple[Any, Any, Any], MessageContext] = {}  # a few (village, role, today), made once each
     out: list[str] = []
     for number, line in enumerate(lines, start=first_number):
         if not line.strip():
             continue
         try:
             item = loads(line)
-            key = (item.get("village"), item.get("role") or "head")
+            key = (item.get("village"), item.get("role") or "head", item.get("today"))
             context = contexts.get(key)
             if context is None:
-                context = contexts[key] = MessageContext(village=key[0], role=_role(key[1]))
+                day = dt.date.fromisoformat(key[2]) if key[2] else today
+                context = contexts[key] = MessageContext(village=key[0], role=_role(key[1]), today=day)
             result = parse(str(item["text"]), context).to_json()
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             result = {"kind": "none", "error": f"line {number}: {exc}"}
@@ -60,9 +63,9 @@ def _start_worker(config: TownConfig) -> None:
     _worker_parser = message_parser(Vocabulary.from_config(config))
 
 
-def _parse_in_worker(lines: list[bytes], first_number: int) -> bytes:
+def _parse_in_worker(lines: list[bytes], first_number: int, today: dt.date) -> bytes:
     assert _worker_parser is not None, "the worker was started without its parser"
-    return parse_lines(_worker_parser, lines, first_number)
+    return parse_lines(_worker_parser, lines, first_number, today)
 
 
 def arriving_lines(source: BinaryIO) -> Iterator[list[bytes]]:
@@ -81,12 +84,12 @@ def arriving_lines(source: BinaryIO) -> Iterator[list[bytes]]:
         yield [rest]
 
 
-def run_batch(config: TownConfig, source: BinaryIO, sink: BinaryIO, workers: int) -> None:
+def run_batch(config: TownConfig, source: BinaryIO, sink: BinaryIO, workers: int, today: dt.date) -> None:
     if workers <= 1:
         parser = message_parser(Vocabulary.from_config(config))
         number = 1
         for lines in arriving_lines(source):
-            sink.write(parse_lines(parser, lines, number))
+            sink.write(parse_lines(parser, lines, number, today))
             sink.flush()
             number += len(lines)
         return
@@ -95,7 +98,7 @@ def run_batch(config: TownConfig, source: BinaryIO, sink: BinaryIO, workers: int
         pending: deque[Future[bytes]] = deque()
         number = 1
         for lines in arriving_lines(source):
-            pending.append(pool.submit(_parse_in_worker, lines, number))
+            pending.append(pool.submit(_parse_in_worker, lines, number, today))
             number += len(lines)
             # Write what is done, in order; wait only when enough is queued to keep every worker busy.
             while pending and (pending[0].done() or len(pending) > 2 * workers):
