@@ -18,7 +18,9 @@ import pytest
 
 from townconfig import example_town_text
 
-CORPUS = Path(__file__).parent / "data" / "messages.jsonl"
+DATA = Path(__file__).parent / "data"
+# The shared corpora (copies): messages.jsonl, and real_world.jsonl, the forms village groups really used.
+CORPORA = {"corpus": DATA / "messages.jsonl", "real_world": DATA / "real_world.jsonl"}
 SPEC_EXAMPLE = "日报 入户排查120户，返乡3人，居家观察12人，发热0人，消毒2次"
 
 
@@ -171,15 +173,21 @@ BAD_LINES = [
 ]
 
 
-def load_corpus() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+def load_corpus(name: str = "corpus") -> list[dict[str, Any]]:
+    text = CORPORA[name].read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def corpus_lines(name: str) -> list[dict[str, Any]]:
+    keys = ("text", "village", "role", "today")
+    return [{k: c[k] for k in keys if k in c} for c in load_corpus(name)]
 
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
     """Section name → the results for that section's lines, from one `villagebot parse --jsonl` run."""
-    corpus = [{"text": c["text"], "village": c["village"], "role": c["role"]} for c in load_corpus()]
-    sections = {"corpus": corpus, "order": ORDER, "per line": PER_LINE, "default role": DEFAULT_ROLE}
+    sections = {name: corpus_lines(name) for name in CORPORA}
+    sections |= {"order": ORDER, "per line": PER_LINE, "default role": DEFAULT_ROLE}
     sections["newlines"] = NEWLINES
     lines = [json.dumps(item, ensure_ascii=False) for items in sections.values() for item in items]
     first_bad = len(lines) + 1  # line numbers count from 1
@@ -259,6 +267,8 @@ def judge(expect: dict[str, Any], got: dict[str, Any]) -> list[str]:
         extra = set(fields) - set(expect.get("fields") or {}) - {"notes"}
         if extra:
             why.append("unexpected fields " + ", ".join(f"{k}={fields[k]!r}" for k in sorted(extra)))
+    if "date" in expect and got.get("date") != expect["date"]:
+        why.append(f"date {got.get('date')!r}, expected {expect['date']!r}")
     if "missing" in expect and set(got.get("missing") or []) != set(expect["missing"]):
         why.append(f"missing {sorted(got.get('missing') or [])}, expected {sorted(expect['missing'])}")
     if expect.get("correction") and got.get("correction") is not True:
@@ -286,11 +296,17 @@ def test_the_corpus_copy_is_whole() -> None:
     }
 
 
-@pytest.mark.parametrize("case_id", [c["id"] for c in load_corpus()])
-def test_corpus_case(case_id: str, batch: dict[str, list[dict[str, Any]]]) -> None:
-    cases = load_corpus()
+def test_the_real_world_copy_is_whole() -> None:
+    cases = load_corpus("real_world")
+    assert len(cases) >= 18
+    assert len({c["id"] for c in cases}) == len(cases)
+
+
+@pytest.mark.parametrize(("name", "case_id"), [(name, c["id"]) for name in CORPORA for c in load_corpus(name)])
+def test_corpus_case(name: str, case_id: str, batch: dict[str, list[dict[str, Any]]]) -> None:
+    cases = load_corpus(name)
     index = next(i for i, c in enumerate(cases) if c["id"] == case_id)
-    got = batch["corpus"][index]
+    got = batch[name][index]
     assert judge(cases[index]["expect"], got) == [], json.dumps(got, ensure_ascii=False)
 
 
