@@ -497,4 +497,4 @@ UNREADABLE_PLATE = "看不懂这个车牌号，请核对后重报（如 甘D1234
 
 
 def date_not_taken(day: str) -> str:
-    return f"报告里写的日期 {day} 不是今天，也不在最近7天内，已按今天的日报处理，请核实"
+    return f"报告里写的日期 {day} 不是今天，已按今天的日报处理，请核实"

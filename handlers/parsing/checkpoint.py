@@ -61,6 +61,8 @@ class CheckpointArrival:
         }
         for field in self.problem_fields():
             fields.pop(field, None)
+        if "temperatures" in self.problem_fields() and not self.fever:
+            del fields["fever"]  # a reading is unknown: "no fever" would be a claim
         out = plain_json(fields)
         if self.problems:
             out["problems"] = [p.to_json() for p in self.problems]
