@@ -17,7 +17,8 @@ from .temperature import FEVER_AT, read_temperatures
 
 _NUMBERED = re.compile(r"^\s*[0-9]{1,3}\s*[.、,)]\s*(?P<rest>.*)$")
 _NAME = re.compile(r"^(?P<name>[\u4e00-\u9fff·]{1,8}?|[A-Za-z][A-Za-z ]{0,20}?)\s*(?=[0-9三四]|体温|$)")
-_BARE_READING = re.compile(r"^\s*(3[4-9]|4[0-3])\s*$")
+# A line's figure alone ("2. 王芳 36", "3. 赵强 3") is meant as a reading, however it reads.
+_BARE_FIGURE = re.compile(r"^\s*[0-9][0-9.]*\s*$")
 _DIGIT = re.compile(r"[0-9]")
 
 
@@ -73,8 +74,7 @@ def read_temperature_list(found: Triggered) -> TemperatureList | None:
         if named is None or not named["name"].strip():
             return None
         name, rest = named["name"].strip(), numbered["rest"][named.end() :]
-        bare = _BARE_READING.match(rest)
-        readings = read_temperatures(f"{bare[1]}.0" if bare else rest)
+        readings = read_temperatures(f"体温{rest}" if _BARE_FIGURE.match(rest) else rest)
         if readings.unreadable:
             problems.append(Problem("temperatures", f"{name}：{texts.UNREADABLE_TEMPERATURE}"))
         elif not readings.values and _DIGIT.search(rest):
