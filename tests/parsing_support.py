@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from handlers.parsing import MessageContext, Role, Vocabulary
@@ -17,9 +18,11 @@ FULL_FIELDS = {"households_visited": 120, "returnees": 3, "under_observation": 1
 PARSER = message_parser(Vocabulary.from_config(example_town()))
 
 
-def parse(text: str, village: str | None = "五星村", role: Role = "head") -> dict[str, Any]:
+def parse(
+    text: str, village: str | None = "五星村", role: Role = "head", *, today: dt.date | None = None
+) -> dict[str, Any]:
     """What `villagebot parse` would print for this message, as a dict."""
-    return PARSER.parse(text, MessageContext(village=village, role=role)).to_json()
+    return PARSER.parse(text, MessageContext(village=village, role=role, today=today)).to_json()
 
 
 def problem_fields(result: dict[str, Any]) -> set[str]:
