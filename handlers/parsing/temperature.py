@@ -48,7 +48,9 @@ def spelled_out(text: str) -> str:
         text = _FAHRENHEIT.sub(_fahrenheit, text)
     if "十" in text:
         text = _CN_DEGREES.sub(_cn_degrees, text)
-    return _SPLIT_DECIMAL.sub(r"\1.\2°C", text)
+    if "," in text or "。" in text or "点" in text or "度" in text:
+        text = _SPLIT_DECIMAL.sub(r"\1.\2°C", text)
+    return text
 
 
 def read_temperatures(text: str) -> Readings:
@@ -56,9 +58,10 @@ def read_temperatures(text: str) -> Readings:
     text = spelled_out(text)
     values: list[float] = []
     unreadable = False
+    words = "温" in text or "测" in text
     for match in _FIGURE.finditer(text):
         token, unit = match["num"], match["unit"]
-        by_word = _WORD_BEFORE.search(text, max(0, match.start() - _WORD_REACH), match.start()) is not None
+        by_word = words and _WORD_BEFORE.search(text, max(0, match.start() - _WORD_REACH), match.start()) is not None
         if not (unit or by_word or "." in token):
             continue
         if token.count(".") > 1 or token.endswith("."):
