@@ -16,6 +16,10 @@ on the same protocol (one {"text","village","role"} object per line in, one JSON
 Each is timed whole, start-up included, and again on empty input; the difference is the rate
 without start-up. The best of --repeat runs is kept. The generator knows what each message says,
 so the run also reports how often our parser got it right.
+
+Then it times the parser's own scaling, in this process: µs per KB of keyword-dense text at 1 KB,
+40 KB and 1 MB. The bot reads at most MAX_PARSED_CHARS of a message, which would hide any growth,
+so this goes through `MessageParser.parse_uncapped`, the parser without the cap.
 """
 
 from __future__ import annotations
@@ -36,6 +40,16 @@ from typing import Any, TextIO
 
 TARGET_RATE = 20_000  # messages per second, ours
 TARGET_SLOWDOWN = 3.0  # ours may take at most this many times as long as the strict parser
+TARGET_SCALING = 2.0  # µs/KB at 1 MB may be at most this many times µs/KB at 1 KB
+SCALING_SIZES_KB = (1, 40, 1024)
+# Keyword-dense text, in the shapes that cost the parser most: keywords with and without figures,
+# no clause breaks, list numbers, words before a figure, quotes of triggers, readings.
+DENSE_UNITS = (
+    "日报 排查120户 返乡3人 居家观察12人 发热0人 消毒2次 ",
+    "排查 返乡 居家观察 发热 消毒 其中1人来自武汉 ",
+    "1.排查 2.返乡 3.发热 4.消毒2次 由2人改为3人 ",
+    "日报 入户排查1 200户 返乡的一个都没有 居家隔离14天 体温36,5 ",
+)
 
 # --- the strict parser: what a DHIS2 SMS command parser does, and nothing more -------------------
 
@@ -408,6 +422,36 @@ def agreement(cases: list[Case], lines: list[str]) -> tuple[Counter[str], list[s
     return tally, wrong
 
 
+def dense_text(size_kb: int) -> str:
+    """About size_kb KB (UTF-8) of the dense shapes, in turn."""
+    unit = "".join(DENSE_UNITS)
+    size = size_kb * 1024
+    text = unit * (size // len(unit.encode("utf-8")) + 1)
+    return text.encode("utf-8")[:size].decode("utf-8", errors="ignore")
+
+
+def scaling(repeat: int) -> dict[int, float]:
+    """Size in KB → µs per KB that the uncapped parser takes on dense text (best of repeat)."""
+    from handlers.parsing import MessageContext, Vocabulary
+    from handlers.registry import message_parser
+    from townconfig import load_config
+
+    parser = message_parser(Vocabulary.from_config(load_config(None)))
+    context = MessageContext("五星村", "head")
+    result: dict[int, float] = {}
+    for size_kb in SCALING_SIZES_KB:
+        text = dense_text(size_kb)
+        rounds = max(1, 200 // size_kb)  # enough rounds at 1 KB for the clock to see them
+        best = float("inf")
+        for _ in range(repeat):
+            start = time.perf_counter()
+            for _ in range(rounds):
+                parser.parse_uncapped(text, context)
+            best = min(best, (time.perf_counter() - start) / rounds)
+        result[size_kb] = best * 1e6 / size_kb
+    return result
+
+
 def default_cmd() -> list[str]:
     script = Path(sys.executable).with_name("villagebot")
     return [str(script) if script.exists() else "villagebot", "parse", "--jsonl"]
@@ -471,11 +515,19 @@ def main() -> int:
     strict_kinds = Counter(json.loads(line)["kind"] for line in outputs["strict"])
     print(f"strict kinds: {dict(strict_kinds)}")
 
+    per_kb = scaling(args.repeat)
+    print("\nthe parser alone (parse_uncapped: the bot's cap of MAX_PARSED_CHARS lifted), keyword-dense text:")
+    for size_kb, us in per_kb.items():
+        print(f"  {size_kb:>5} KB: {us:8.1f} µs/KB")
+    growth = per_kb[SCALING_SIZES_KB[-1]] / per_kb[SCALING_SIZES_KB[0]]
+    print(f"  1 MB / 1 KB: {growth:.2f}x")
+
     verdicts = [
         (f"ours >= {TARGET_RATE:,} msg/s incl. start-up", ours_rate >= TARGET_RATE),
         (f"ours >= {TARGET_RATE:,} msg/s excl. start-up", ours_excl >= TARGET_RATE),
         (f"slowdown <= {TARGET_SLOWDOWN:g}x incl. start-up", slow_incl <= TARGET_SLOWDOWN),
         (f"slowdown <= {TARGET_SLOWDOWN:g}x excl. start-up", slow_excl <= TARGET_SLOWDOWN),
+        (f"µs/KB at 1 MB <= {TARGET_SCALING:g}x µs/KB at 1 KB", growth <= TARGET_SCALING),
     ]
     print()
     for label, ok in verdicts:
