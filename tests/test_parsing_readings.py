@@ -66,6 +66,13 @@ def test_a_plate_like_token_that_is_no_plate_is_a_problem(plate: str) -> None:
     assert "plate" not in result["fields"]
 
 
+@pytest.mark.parametrize("text", [
+    "登记 步行1人 36.5 来自四川 13912345678", "登记 步行2人 来自新疆 36.5 36.6", "登记 甘D 12345 1人 36.5",
+])  # fmt: skip
+def test_no_plate_problem_for_what_is_no_plate(text: str) -> None:
+    assert "plate" not in problem_fields(checkin(text))
+
+
 @pytest.mark.parametrize("text", ["登记 体温 3", "登记 甘D1234"])
 def test_a_problem_alone_is_still_a_registration_to_ask_about(text: str) -> None:
     assert problem_fields(checkin(text))

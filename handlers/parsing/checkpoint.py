@@ -17,7 +17,8 @@ _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕
 PLATE = re.compile(rf"([{_PROVINCES}])\s*([A-Za-z])\s*[·.\-]?\s*([A-Za-z0-9]{{5,6}})(?![A-Za-z0-9])")
 _PERSONS = re.compile(rf"(其中)?\s*(?<![0-9.])({NUMBER})\s*(?:人|名|位)(?!员)")
 # A province and then letters or digits, but not a plate: 甘D1234, 甘D1234567.
-_PLATE_LIKE = re.compile(rf"[{_PROVINCES}]\s*(?:[A-Za-z]\s*[·.\-]?\s*[A-Za-z0-9]{{2,}}|[0-9]{{4,}})")
+# (A province's name then a phone number, 来自四川 13912345678, is not one.)
+_PLATE_LIKE = re.compile(rf"[{_PROVINCES}](?:\s*[A-Za-z]\s*[·.\-]?\s*[A-Za-z0-9]{{2,}}|[0-9]{{4,}})")
 _PLACE = r"[\u4e00-\u9fffA-Za-z0-9()]{1,20}?"
 _PLACE_END = r"(?=\s|$|[,;。、/]|去|到|前往|回|返回|返乡|来)"
 _ORIGINS = (
