@@ -34,6 +34,15 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+#: The largest id an integer primary key holds (PostgreSQL's INTEGER); a bigger one names no row.
+MAX_ROW_ID = 2**31 - 1
+
+
+def is_row_id(number: int) -> bool:
+    """Whether a number someone typed (#3000000000) can be a row's id at all, before asking for it."""
+    return 0 < number <= MAX_ROW_ID
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         dt.datetime: UTCDateTime,

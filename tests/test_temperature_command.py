@@ -54,3 +54,10 @@ async def test_a_report_figure_that_looks_like_a_reading_goes_to_the_report(chat
     assert "居家观察" in asked
     [done] = await head.says("居家观察 38")
     assert "38" in done and APOLOGY not in done
+
+
+async def test_a_number_too_big_for_any_row_is_not_found(chat: Chat) -> None:
+    head, admin = chat.person("五星村", "head"), chat.person("leaders", "admin")
+    assert "没有找到" in (await head.says("解除观察 #3000000000"))[0]
+    assert APOLOGY not in await admin.says("取消定时通知 3000000000")
+    assert APOLOGY not in await admin.says("整改完成 #3000000000")
