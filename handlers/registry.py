@@ -26,6 +26,8 @@ from .parsing.donation import read_donation
 from .parsing.inspection import read_inspection
 from .parsing.notice import TRIGGER as NOTICE_TRIGGER
 from .parsing.notice import read_notice
+from .parsing.temperature_list import TRIGGER_PATTERN as TEMPERATURE_LIST_TRIGGER
+from .parsing.temperature_list import read_temperature_list
 from .permissions import Action
 from .registry_entries import CommandEntry, KindEntry, MenuEntry, P, Registry
 
@@ -65,6 +67,11 @@ INSPECTION = ParseSpec(
     "inspection", _at_start("督查", "检查发现", slash="inspect"), Placement.AT_START, read_inspection
 )
 NOTICE = ParseSpec("notice", Trigger(pattern=NOTICE_TRIGGER), Placement.ORIGINAL, read_notice)
+#: Tried on every message that holds 接龙 or a numbered line; its reader returns None for anything
+#: but a list of names and readings, and the message goes on to the other kinds.
+TEMPERATURE_LIST = ParseSpec(
+    "temperature_list", Trigger(pattern=TEMPERATURE_LIST_TRIGGER), Placement.ORIGINAL, read_temperature_list
+)
 #: 返乡登记 is a command (people.register_person) whose trigger starts like 登记, a checkpoint's.
 REGISTER_PERSON = Trigger(("返乡登记", "登记返乡"), ("register",), hashtag=True)
 
@@ -78,6 +85,7 @@ PARSE_SPECS: tuple[ParseSpec[Any], ...] = (
     DONATION,
     INSPECTION,
     NOTICE,
+    TEMPERATURE_LIST,
 )
 
 
@@ -99,6 +107,7 @@ def registry() -> Registry:
         progress,
         reports,
         scheduled_notices,
+        temperature_lists,
     )
 
     async def send_help(turn: Turn, command: Command) -> None:
@@ -147,6 +156,12 @@ def registry() -> Registry:
                 notices.broadcast_notice,
                 Action.NOTIFY,
                 menu=MenuEntry("broadcast", texts.MENU_NOTICE, 6),
+            ),
+            _kind(
+                "temperature_list",
+                TEMPERATURE_LIST,
+                temperature_lists.record_temperature_list,
+                Action.TEMPERATURE_LIST,
             ),
         ),
         commands=(

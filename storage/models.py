@@ -289,6 +289,20 @@ class TemperatureCheck(Base):
     checked_at: Mapped[dt.datetime]
 
 
+class TemperatureListLine(Base):
+    """A line of a 体温接龙 already seen in a group that day, so that a repost of the list counts
+    only its new lines. It holds a keyed hash of the list's title, the name and the readings: the
+    names in a list are not kept."""
+
+    __tablename__ = "temperature_list_lines"
+    __table_args__ = (sa.UniqueConstraint("chat", "day", "line_hash", name="uq_temperature_list_line"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    chat: Mapped[str] = mapped_column(sa.String(200))
+    day: Mapped[dt.date]
+    line_hash: Mapped[str] = mapped_column(sa.String(64))
+    seen_at: Mapped[dt.datetime]
+
+
 class AuditEntry(Base):
     """Who changed what, when: records, bindings, roles, notices, exports. Never holds plaintext
     personal data: people appear masked."""

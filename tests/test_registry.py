@@ -34,7 +34,7 @@ def test_the_parser_reads_exactly_the_kinds_the_registry_binds_to_actions() -> N
 
 def test_every_kind_the_parser_can_return_has_an_action() -> None:
     kinds = {spec.kind for spec in registry().parse_specs()} - {NONE}
-    assert kinds == {"daily_report", "checkpoint", "donation", "inspection", "notice"}
+    assert kinds == {"daily_report", "checkpoint", "donation", "inspection", "notice", "temperature_list"}
     for kind in kinds:
         assert registry().kind_action(kind) is not None, kind
     assert registry().kind_action(NONE) is None

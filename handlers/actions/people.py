@@ -89,17 +89,23 @@ async def register_person(turn: Turn, command: Command) -> None:
 
 
 async def _find(turn: Turn, reference: str, village: str | None) -> ObservedPerson | None:
-    """#3, or a name (decrypted only here, and only among the village's own people)."""
+    """#3, or a name."""
     if reference.startswith("#"):
         person = await turn.store.people.get(int(reference[1:]))
         return person if person is not None and person.status == "observing" else None
+    return await observed_by_name(turn, reference, village)
+
+
+async def observed_by_name(turn: Turn, name: str, village: str | None) -> ObservedPerson | None:
+    """The one person under observation in the village with this name (names are decrypted only
+    here, and only among the village's own people); None for none, or for two of that name."""
     key: DataKey | None = turn.town.data_key
     if key is None or village is None:
         return None
     matches = [
         p
         for p in await turn.store.people.observing(village)
-        if p.name_encrypted and key.decrypt(p.name_encrypted, "name") == reference
+        if p.name_encrypted and key.decrypt(p.name_encrypted, "name") == name
     ]
     return matches[0] if len(matches) == 1 else None
 
