@@ -102,8 +102,10 @@ def checkpoint_registered(
     readings: Sequence[float],
     origin: str | None,
     destination: str | None,
+    *,
+    written_normal: bool = False,
 ) -> str:
-    readings_text = "、".join(f"{r:.1f}" for r in readings) if readings else "正常"
+    readings_text = checkpoint_readings(readings, written_normal=written_normal)
     who = plate or "步行"
     return (
         f"✅ 登记 #{entry_id}：{who}，{persons if persons is not None else '?'}人，体温 {readings_text}，"
