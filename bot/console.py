@@ -2,7 +2,9 @@
 
 You choose who you are and where you speak (`/as 五星村 head`), type what people type in the
 groups, and see what the bot answers there and what it sends to other groups. It goes through
-the same dispatcher, outbox and database as Telegram and WeChat.
+the same dispatcher, outbox and database as Telegram and WeChat. A message of several lines (a 接龙,
+a numbered report) goes between two lines of three double quotes, so that a paste arrives whole, as
+it does in a group.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
+from handlers import texts
 from handlers.messages import IncomingMessage, OutgoingMessage
 from handlers.town import Town
 from handlers.transport import Receive
@@ -38,6 +41,7 @@ INTRO = """villagebot 控制台 · {town}
   /as 卡点名 checkpoint 以卡点值班员身份在卡点群发言
   /as 村名 resident    以村民身份在该村群发言
   /who  当前身份    /quit  退出
+{multiline}
 """
 
 
@@ -130,7 +134,7 @@ class ConsoleChat:
     async def run(self) -> None:
         self._lines = read_lines_in_background(self.source)
         self.platform.current_chat = self.identity.chat
-        self.say(INTRO.format(town=self.town.name, who=self.identity.label))
+        self.say(INTRO.format(town=self.town.name, who=self.identity.label, multiline=texts.CONSOLE_MULTILINE_HINT))
         while True:
             self.output.write(f"[{self.identity.label}] > ")
             self.output.flush()
@@ -143,9 +147,24 @@ class ConsoleChat:
                 continue
             if text in ("/quit", "/exit", "退出"):
                 return
+            if text == texts.CONSOLE_MULTILINE:
+                text, ended = await self._block()
+                if text:
+                    await self.send(text)
+                if ended:
+                    self.say("")
+                    return
+                continue
             if self._console_command(text):
                 continue
             await self.send(text)
+
+    async def _block(self) -> tuple[str, bool]:
+        """The lines up to the closing quotes, as one message; and whether the input ended first."""
+        lines: list[str] = []
+        while (line := await self._lines.get()) and line.strip() != texts.CONSOLE_MULTILINE:
+            lines.append(line.rstrip("\r\n"))
+        return "\n".join(lines).strip(), not line
 
     def _console_command(self, text: str) -> bool:
         if text == "/who":

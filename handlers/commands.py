@@ -27,6 +27,12 @@ class Argument(Enum):
     SHAPE = r"$"  # the trigger's pattern is the whole message and names its own `arg` (张三 36.5)
 
 
+class Verdict(Enum):
+    """What a command's action may return instead of None: the message was not its after all."""
+
+    DECLINED = "declined"  # the dispatcher hands the message to the parser, as if no command matched
+
+
 @dataclass(frozen=True)
 class Command:
     name: str

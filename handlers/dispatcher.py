@@ -1,12 +1,12 @@
 """The one entry point for every platform: an IncomingMessage in, the messages it causes out.
 
-Order of business for a message: claim it (a redelivery stops here), work out where it was said
-and by whom, try the commands, then the parser, then the action for the kind. All of it runs in
-one transaction. If an action fails, nothing of it is kept and the sender gets a plain apology
-instead of silence or a stack trace. A database that fails for a moment (SQLite's "database is
-locked", a PostgreSQL connection dropped) is not the message's fault: the message is handled again
-a few times; if it keeps failing the message is not stored at all (MessageNotStored), so that the
-platform does not confirm it and Telegram sends it again later.
+Order of business for a message: claim it (a redelivery stops here), work out where it was said and
+by whom, try the commands (one may decline, handing the message on), then the parser, then the
+action for the kind. All of it runs in one transaction. If an action fails, nothing of it is kept
+and the sender gets a plain apology instead of silence or a stack trace. A database that fails for a
+moment (SQLite's "database is locked", a PostgreSQL connection dropped) is not the message's fault:
+the message is handled again a few times; if it keeps failing the message is not stored at all
+(MessageNotStored), so that the platform does not confirm it and Telegram sends it again later.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sqlalchemy import exc as sa_exc
 from storage import Database, Store
 
 from . import texts
+from .commands import Verdict
 from .delivery_reports import record_acknowledgement
 from .messages import IncomingMessage
 from .parsing import MessageContext
@@ -173,8 +174,9 @@ class Dispatcher:
         command = self.commands.match(turn.message.text)
         if command is not None:
             attempt.addressed = True
-            await self.registry.command_action(command.name)(turn, command)
-            return f"command:{command.name}"
+            if await self.registry.command_action(command.name)(turn, command) is not Verdict.DECLINED:
+                return f"command:{command.name}"
+            attempt.addressed = False  # not the command's after all: the parser decides
         village = turn.target.village if turn.target.kind == "village" else None
         if village is None and turn.message.is_private and len(turn.speaker.heads_of) == 1:
             village = next(iter(turn.speaker.heads_of))  # a head writing to the bot privately

@@ -26,6 +26,7 @@ class Action(StrEnum):
     EXPORT = "export"  # full export of personal data
     STATUS = "status"  # see today's progress
     HELP = "help"
+    TEMPERATURE_LIST = "temperature_list"  # post a 体温接龙 in a village group
 
 
 # Actions a head may take only for the village they head.
@@ -46,6 +47,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.EXPORT: frozenset({"admin"}),
     Action.STATUS: frozenset({"admin", "head", "checkpoint", "resident"}),
     Action.HELP: frozenset({"admin", "head", "checkpoint", "resident"}),
+    Action.TEMPERATURE_LIST: frozenset({"admin", "head", "checkpoint", "resident"}),
 }
 
 

@@ -26,7 +26,8 @@ from .parsing.donation import read_donation
 from .parsing.inspection import read_inspection
 from .parsing.notice import TRIGGER as NOTICE_TRIGGER
 from .parsing.notice import read_notice
-from .parsing.temperature_list import TemperatureList, read_temperature_list
+from .parsing.temperature_list import TRIGGER_PATTERN as TEMPERATURE_LIST_TRIGGER
+from .parsing.temperature_list import read_temperature_list
 from .permissions import Action
 from .registry_entries import CommandEntry, KindEntry, MenuEntry, P, Registry
 
@@ -65,10 +66,11 @@ DONATION = ParseSpec("donation", _at_start("捐赠", "捐款", slash="donate"), 
 INSPECTION = ParseSpec(
     "inspection", _at_start("督查", "检查发现", slash="inspect"), Placement.AT_START, read_inspection
 )
-TEMPERATURE_LIST = ParseSpec(
-    "temperature_list", Trigger(("接龙",), hashtag=True), Placement.AT_START, read_temperature_list
-)
 NOTICE = ParseSpec("notice", Trigger(pattern=NOTICE_TRIGGER), Placement.ORIGINAL, read_notice)
+#: Tried on every message with 接龙 or a numbered line in it (see its TRIGGER_PATTERN).
+TEMPERATURE_LIST = ParseSpec(
+    "temperature_list", Trigger(pattern=TEMPERATURE_LIST_TRIGGER), Placement.ORIGINAL, read_temperature_list
+)
 #: 返乡登记 is a command (people.register_person) whose trigger starts like 登记, a checkpoint's.
 REGISTER_PERSON = Trigger(("返乡登记", "登记返乡"), ("register",), hashtag=True)
 
@@ -81,19 +83,14 @@ PARSE_SPECS: tuple[ParseSpec[Any], ...] = (
     CHECKPOINT,
     DONATION,
     INSPECTION,
-    TEMPERATURE_LIST,
     NOTICE,
+    TEMPERATURE_LIST,
 )
 
 
 def message_parser(vocab: Vocabulary) -> MessageParser:
     """The parser for a town, reading every kind in the registry."""
     return MessageParser(vocab, PARSE_SPECS)
-
-
-async def _temperature_list_unhandled(turn: Turn, result: ParseResult[TemperatureList]) -> None:
-    """A 体温接龙 is read, but until its action (handlers/actions, issue 13) is bound here it gets
-    the silence that chat gets, as it did before the parser read it."""
 
 
 @cache
@@ -109,6 +106,7 @@ def registry() -> Registry:
         progress,
         reports,
         scheduled_notices,
+        temperature_lists,
     )
 
     async def send_help(turn: Turn, command: Command) -> None:
@@ -152,17 +150,17 @@ def registry() -> Registry:
                 Action.INSPECT,
             ),
             _kind(
-                "temperature_list",
-                TEMPERATURE_LIST,
-                _temperature_list_unhandled,
-                Action.HELP,
-            ),
-            _kind(
                 "notice",
                 NOTICE,
                 notices.broadcast_notice,
                 Action.NOTIFY,
                 menu=MenuEntry("broadcast", texts.MENU_NOTICE, 6),
+            ),
+            _kind(
+                "temperature_list",
+                TEMPERATURE_LIST,
+                temperature_lists.record_temperature_list,
+                Action.TEMPERATURE_LIST,
             ),
         ),
         commands=(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .commands import Argument, Command, CommandMatcher
+from .commands import Argument, Command, CommandMatcher, Verdict
 from .parsing import MessageParser, ParseResult, ParseSpec, Payload, Trigger, Vocabulary, claimed_elsewhere
 from .permissions import Action
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 P = TypeVar("P", bound=Payload)
 KindAction = Callable[["Turn", ParseResult[Any]], Awaitable[None]]
-CommandAction = Callable[["Turn", Command], Awaitable[None]]
+CommandAction = Callable[["Turn", Command], Awaitable[Verdict | None]]
 
 
 @dataclass(frozen=True)

@@ -102,8 +102,10 @@ def checkpoint_registered(
     readings: Sequence[float],
     origin: str | None,
     destination: str | None,
+    *,
+    written_normal: bool = False,
 ) -> str:
-    readings_text = "、".join(f"{r:.1f}" for r in readings) if readings else "正常"
+    readings_text = checkpoint_readings(readings, written_normal=written_normal)
     who = plate or "步行"
     return (
         f"✅ 登记 #{entry_id}：{who}，{persons if persons is not None else '?'}人，体温 {readings_text}，"
@@ -498,3 +500,33 @@ UNREADABLE_PLATE = "看不懂这个车牌号，请核对后重报（如 甘D1234
 
 def date_not_taken(day: str) -> str:
     return f"报告里写的日期 {day} 不是今天，已按今天的日报处理，请核实"
+
+
+# --- issue 13: temperature lists (体温接龙), checkpoint readings, the console -------------------
+
+
+def temperature_list_alert(village: str, line: int, name: str, celsius: float) -> str:
+    return f"🚨 体温接龙发现体温异常：{village} 第{line}条 {name} {celsius:.1f}℃，请立即安排复测和处置。"
+
+
+def temperature_list_fever_noted(fevers: Sequence[tuple[int, str, float]]) -> str:
+    lines = joined(f"第{line}条 {name} {celsius:.1f}℃" for line, name, celsius in fevers)
+    return f"⚠️ 体温异常：{lines}，已报告镇防控办，请尽快复测。"
+
+
+def checkpoint_readings(readings: Sequence[float], *, written_normal: bool) -> str:
+    """体温 as the registration says it: the readings, 正常 only when the staff wrote it, else 未测."""
+    if readings:
+        return "、".join(f"{r:.1f}" for r in readings)
+    return "正常" if written_normal else "未测"
+
+
+def checkpoint_temperature_unreadable(written: Sequence[str]) -> str:
+    return (
+        f"⚠️ 没有看懂体温「{'」「'.join(written)}」（应在34.0–43.0℃之间，如 36.5），本条未登记。"
+        "请核实后重新发送整条登记。"
+    )
+
+
+CONSOLE_MULTILINE = '"""'  # on a line of its own: starts a message of several lines, and ends it
+CONSOLE_MULTILINE_HINT = '  """  另起一行输入三个引号，粘贴或输入多行消息（如接龙），再输入一行 """ 发送'

@@ -34,6 +34,15 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+#: The largest id an integer primary key holds (PostgreSQL's INTEGER); a bigger one names no row.
+MAX_ROW_ID = 2**31 - 1
+
+
+def is_row_id(number: int) -> bool:
+    """Whether a number someone typed (#3000000000) can be a row's id at all, before asking for it."""
+    return 0 < number <= MAX_ROW_ID
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         dt.datetime: UTCDateTime,
@@ -278,6 +287,20 @@ class TemperatureCheck(Base):
     celsius: Mapped[float]
     checked_by: Mapped[str] = mapped_column(sa.String(200))
     checked_at: Mapped[dt.datetime]
+
+
+class TemperatureListLine(Base):
+    """A line of a 体温接龙 already seen in a group that day, so that a repost of the list counts
+    only its new lines. It holds a keyed hash of the list's title, the name and the readings: the
+    names in a list are not kept."""
+
+    __tablename__ = "temperature_list_lines"
+    __table_args__ = (sa.UniqueConstraint("chat", "day", "line_hash", name="uq_temperature_list_line"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    chat: Mapped[str] = mapped_column(sa.String(200))
+    day: Mapped[dt.date]
+    line_hash: Mapped[str] = mapped_column(sa.String(64))
+    seen_at: Mapped[dt.datetime]
 
 
 class AuditEntry(Base):

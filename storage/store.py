@@ -13,6 +13,7 @@ from .repos.people import AuditLog, ObservedPeople
 from .repos.records import CheckpointEntries, Donations, InspectionItems
 from .repos.reports import DailyReports
 from .repos.roles import PersonRoles
+from .repos.temperature_lists import TemperatureListLines
 
 
 class Store:
@@ -32,3 +33,4 @@ class Store:
         self.missed_reports = MissedReports(session)
         self.people = ObservedPeople(session)
         self.audit = AuditLog(session)
+        self.temperature_lists = TemperatureListLines(session)

@@ -22,6 +22,7 @@ EXPECTED = {
     Action.EXPORT: (True, False, False, False, False),
     Action.STATUS: (True, True, True, True, True),
     Action.HELP: (True, True, True, True, True),
+    Action.TEMPERATURE_LIST: (True, True, True, True, True),
 }
 WHO = ("admin", "head-own", "head-other", "checkpoint", "resident")
 

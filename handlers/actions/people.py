@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 from storage.models import ObservedPerson
 from storage.personal_data import HOW_TO_MAKE_A_KEY, DataKey
 
 from .. import texts
-from ..commands import Command
+from ..commands import Command, Verdict
 from ..parsing.registration import RegistrationProblem, parse_registration
 from ..permissions import Action, allowed
 from ..personal_info import mask_id, mask_name, mask_phone
@@ -88,36 +89,49 @@ async def register_person(turn: Turn, command: Command) -> None:
 
 
 async def _find(turn: Turn, reference: str, village: str | None) -> ObservedPerson | None:
-    """#3, or a name (decrypted only here, and only among the village's own people)."""
+    """#3, or a name."""
     if reference.startswith("#"):
         person = await turn.store.people.get(int(reference[1:]))
         return person if person is not None and person.status == "observing" else None
+    return await observed_by_name(turn, reference, village)
+
+
+async def observed_by_name(turn: Turn, name: str, village: str | None) -> ObservedPerson | None:
+    """The one person under observation in the village with this name (names are decrypted only
+    here, and only among the village's own people); None for none, or for two of that name."""
     key: DataKey | None = turn.town.data_key
     if key is None or village is None:
         return None
     matches = [
         p
         for p in await turn.store.people.observing(village)
-        if p.name_encrypted and key.decrypt(p.name_encrypted, "name") == reference
+        if p.name_encrypted and key.decrypt(p.name_encrypted, "name") == name
     ]
     return matches[0] if len(matches) == 1 else None
 
 
-async def check_temperature(turn: Turn, command: Command) -> None:
-    reference, _, reading = command.argument.replace("体温", " ").replace(":", " ").rpartition(" ")
-    reference = reference.strip() or command.argument.split()[0]
-    celsius = float(reading)
+#: 张三 36.5, 张三36.5, 张三 体温:36.5, #3 36.5: a number needs a space (#136.7 is no reading of #1).
+_CHECK = re.compile(
+    r"(?P<ref>#[0-9]{1,9}(?=\s|体温|:)|[\u4e00-\u9fff·]{2,6}?)\s*(?:体温)?\s*:?\s*"
+    r"(?P<reading>(?:3[4-9]|4[0-2])(?:\.[0-9])?)\s*(?:°C|℃|度)?"
+)
+
+
+async def check_temperature(turn: Turn, command: Command) -> Verdict | None:
+    """A reading for a registered person; anything else (a report's figure, chat) is the parser's."""
+    found = _CHECK.fullmatch(command.argument)
+    if found is None:
+        return Verdict.DECLINED
+    reference, celsius = found["ref"], float(found["reading"])
     village = _village_for(turn, None)
     if not allowed(Action.REGISTER_PERSON, turn.speaker.role, for_village=village, heads_of=turn.speaker.heads_of):
-        return  # "张三 36.5" from anyone else is chat
+        return Verdict.DECLINED  # "张三 36.5" from anyone else is chat
     person = await _find(turn, reference, village)
     if person is None:
-        if reference.startswith("#"):
-            await turn.reply(texts.person_not_found(int(reference[1:])))
-        return  # an unknown name: most likely not meant for the bot
+        return Verdict.DECLINED  # no such person here: most likely not meant for the bot
     if turn.speaker.role == "head" and person.village not in turn.speaker.heads_of:
         await turn.reply(texts.person_not_allowed())
-        return
+        return None
     await turn.store.people.record_temperature(
         person, day=turn.day, celsius=celsius, by=turn.speaker.id, at=turn.message.at
     )
@@ -125,6 +139,7 @@ async def check_temperature(turn: Turn, command: Command) -> None:
     await turn.reply(texts.temperature_recorded(person.id, person.name_masked, celsius, checks))
     if celsius >= FEVER_AT:
         await turn.tell_leaders(texts.temperature_alert(person.village, person.id, person.name_masked, celsius))
+    return None
 
 
 async def _close(turn: Turn, command: Command, status: str, word: str) -> None:

@@ -23,6 +23,8 @@ _FAHRENHEIT = re.compile(
 _FIGURE = re.compile(r"(?<![0-9.A-Za-z])(?P<num>[0-9]+(?:\.[0-9]*)*)\s*(?P<unit>°C|°|度)?(?![0-9A-Za-z])")
 _WORD_BEFORE = re.compile(r"(?:体温|测温|复测|温度|体温为|体温是)[\s:=为是]*\Z")
 _WORD_REACH = 8
+# 测温2次, 复测3人: a count after a temperature word, not a reading.
+_COUNT_AFTER = re.compile(r"\s*(?:次|遍|回|人|名|位|个|户|辆|天|日|小时|分钟)")
 _CN_TENTHS = {c: str(i) for i, c in enumerate("零一二三四五六七八九")} | {"〇": "0"}
 
 
@@ -62,7 +64,7 @@ def read_temperatures(text: str) -> Readings:
     for match in _FIGURE.finditer(text):
         token, unit = match["num"], match["unit"]
         by_word = words and _WORD_BEFORE.search(text, max(0, match.start() - _WORD_REACH), match.start()) is not None
-        if not (unit or by_word or "." in token):
+        if not (unit or by_word or "." in token) or (not unit and _COUNT_AFTER.match(text, match.end())):
             continue
         if token.count(".") > 1 or token.endswith("."):
             unreadable = True

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import MissedReport, ScheduledNotice, ScheduledSend
+from ..models import MissedReport, ScheduledNotice, ScheduledSend, is_row_id
 from ..upsert import insert_or_ignore
 
 
@@ -66,7 +66,7 @@ class ScheduledNotices:
         return list((await self.session.scalars(query)).all())
 
     async def get(self, notice_id: int) -> ScheduledNotice | None:
-        return await self.session.get(ScheduledNotice, notice_id)
+        return await self.session.get(ScheduledNotice, notice_id) if is_row_id(notice_id) else None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Notice, NoticeAcknowledgement, NoticeDelivery
+from ..models import Notice, NoticeAcknowledgement, NoticeDelivery, is_row_id
 
 
 class Notices:
@@ -47,7 +47,7 @@ class Notices:
         return (await self.session.scalars(select(Notice).order_by(Notice.id.desc()).limit(1))).first()
 
     async def get(self, notice_id: int) -> Notice | None:
-        return await self.session.get(Notice, notice_id)
+        return await self.session.get(Notice, notice_id) if is_row_id(notice_id) else None
 
     async def on_day(self, day: dt.date) -> list[Notice]:
         query = select(Notice).where(Notice.day == day).order_by(Notice.id)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import AuditEntry, ObservedPerson, TemperatureCheck
+from ..models import AuditEntry, ObservedPerson, TemperatureCheck, is_row_id
 
 
 class ObservedPeople:
@@ -23,7 +23,7 @@ class ObservedPeople:
         return person
 
     async def get(self, person_id: int) -> ObservedPerson | None:
-        return await self.session.get(ObservedPerson, person_id)
+        return await self.session.get(ObservedPerson, person_id) if is_row_id(person_id) else None
 
     async def by_id_number(self, index: str) -> ObservedPerson | None:
         query = select(ObservedPerson).where(

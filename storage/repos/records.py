@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import CheckpointEntry, Donation, DonationItem, InspectionItem
+from ..models import CheckpointEntry, Donation, DonationItem, InspectionItem, is_row_id
 
 FEVER_AT = 37.3  # °C; the same threshold the parser flags a registration with
 
@@ -119,7 +119,7 @@ class InspectionItems:
         return item
 
     async def get(self, item_id: int) -> InspectionItem | None:
-        return await self.session.get(InspectionItem, item_id)
+        return await self.session.get(InspectionItem, item_id) if is_row_id(item_id) else None
 
     async def rectify(self, item: InspectionItem, by: str, at: dt.datetime) -> None:
         item.rectified_by, item.rectified_at = by, at
