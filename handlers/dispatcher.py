@@ -181,7 +181,9 @@ class Dispatcher:
         if village is None and turn.message.is_private and len(turn.speaker.heads_of) == 1:
             village = next(iter(turn.speaker.heads_of))  # a head writing to the bot privately
         awaiting = village is not None and village in turn.speaker.heads_of and await self._report_open(turn, village)
-        context = MessageContext(village=village, role=turn.speaker.role, awaiting_report=awaiting)
+        context = MessageContext(
+            village=village, role=turn.speaker.role, awaiting_report=awaiting, today=turn.town.day_of(turn.message.at)
+        )
         result = self.parser.parse(turn.message.text, context)
         action = self.registry.kind_action(result.kind)
         if action is not None:

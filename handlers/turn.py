@@ -28,6 +28,8 @@ class Turn:
     town: Town
     target: ChatTarget
     speaker: Speaker
+    # A report that names a past day (昨天, 2月16日日报) counts for that day, and late.
+    named_day: dt.date | None = None
 
     async def report_day(self, village: str) -> DayReport:
         """The village's report for the message's day (read once per transaction: see DailyReports)."""
@@ -60,11 +62,11 @@ class Turn:
 
     @property
     def day(self) -> dt.date:
-        return self.town.day_of(self.message.at)
+        return self.named_day or self.town.day_of(self.message.at)
 
     @property
     def late(self) -> bool:
-        return self.town.is_late(self.message.at)
+        return self.named_day is not None or self.town.is_late(self.message.at)
 
     async def reply(self, text: str, *, mentions: Sequence[str] = ()) -> None:
         await self.send(

@@ -161,3 +161,15 @@ async def test_progress_names_who_has_reported_and_who_has_not(chat: Chat) -> No
     assert "已报：五星村" in replies[0]
     assert "未报全：王岘村" in replies[0]
     assert "雒家滩村" in replies[0].split("未报：")[1]
+
+
+async def test_a_report_for_yesterday_is_stored_for_yesterday_marked_late_and_the_reply_names_the_day(
+    chat: Chat,
+) -> None:
+    [reply] = await chat.person("五星村", "head").says("昨天" + FULL)
+    assert "已收到五星村2月16日日报" in reply and "迟报" in reply
+    async with chat.app.database.transaction() as store:
+        yesterday = await store.reports.day("五星村", dt.date(2020, 2, 16), chat.app.town.required)
+        today = await store.reports.day("五星村", dt.date(2020, 2, 17), chat.app.town.required)
+    assert yesterday.complete and yesterday.late and yesterday.fields["households_visited"] == 120
+    assert today.revisions == 0

@@ -34,6 +34,7 @@ async def record_daily_report(turn: Turn, result: ParseResult[ReportFigures]) ->
     if not allowed(action, turn.speaker.role, for_village=village, heads_of=turn.speaker.heads_of):
         await turn.reply(texts.not_your_village(village) if turn.speaker.role == "head" else texts.not_a_reporter())
         return
+    turn.named_day = report.date
     before = await turn.report_day(village)
     after = (
         await turn.add_report_revision(village, dict(report.figures), correction=report.correction, before=before)
