@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.app import App
 from handlers.clock import ManualClock
 from storage import Database, async_url
+from storage.personal_data import new_key
 from townconfig import TownConfig, example_town
 
 PG_URL = os.environ.get("VILLAGEBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -131,6 +132,17 @@ def ticking_clock(clock: ManualClock) -> TickingClock:
 @pytest.fixture
 async def chat(database: Database, town_config: TownConfig, clock: ManualClock) -> AsyncIterator[Chat]:
     """The real app (dispatcher, outbox, sender) on the test database, delivering to a FakePlatform."""
+    platform = FakePlatform()
+    app = await App.start(town_config, clock=clock, platforms={"console": platform}, database=database)
+    yield Chat(app, platform)
+
+
+@pytest.fixture
+async def keyed(
+    database: Database, town_config: TownConfig, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Chat]:
+    """The real app with a data key, so that people under observation can be registered."""
+    monkeypatch.setenv("VILLAGEBOT_DATA_KEY", new_key())
     platform = FakePlatform()
     app = await App.start(town_config, clock=clock, platforms={"console": platform}, database=database)
     yield Chat(app, platform)

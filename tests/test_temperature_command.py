@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from chat_harness import Chat, FakePlatform
+from chat_harness import Chat
 
-from bot.app import App
 from handlers import texts
-from handlers.clock import ManualClock
-from storage import Database
-from storage.personal_data import new_key
-from townconfig import TownConfig
 
 REGISTER = "返乡登记 欧阳娜娜 13912345678 62040219900101123X 武汉 2月10日返回"
 APOLOGY = texts.internal_error()
 
-
-@pytest.fixture
-async def keyed(
-    database: Database, town_config: TownConfig, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Chat]:
-    monkeypatch.setenv("VILLAGEBOT_DATA_KEY", new_key())
-    platform = FakePlatform()
-    app = await App.start(town_config, clock=clock, platforms={"console": platform}, database=database)
-    yield Chat(app, platform)
 
 
 async def test_a_name_glued_to_its_reading_is_recorded(keyed: Chat) -> None:

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from chat_harness import Chat, FakePlatform
+from chat_harness import Chat
 from parsing_support import PARSER
 
-from bot.app import App
-from handlers.clock import ManualClock
 from handlers.parsing import MessageContext, Role
-from storage import Database
-from storage.personal_data import new_key
-from townconfig import TownConfig
 
 TITLE = "#接龙 2月17日五星村体温\n例 张三 36.5\n"
 FIRST = TITLE + "1. 王建军 36.5"
@@ -72,15 +65,6 @@ def test_a_numbered_daily_report_is_still_a_report() -> None:
     text = "五星村日报\n1. 入户排查120户\n2. 返乡3人\n3. 居家观察12人\n4. 发热0人\n5. 消毒2次"
     assert parse(text, "head")["kind"] == "daily_report"
 
-
-@pytest.fixture
-async def keyed(
-    database: Database, town_config: TownConfig, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Chat]:
-    monkeypatch.setenv("VILLAGEBOT_DATA_KEY", new_key())
-    platform = FakePlatform()
-    app = await App.start(town_config, clock=clock, platforms={"console": platform}, database=database)
-    yield Chat(app, platform)
 
 
 async def test_a_growing_list_alerts_once_for_its_new_fever_and_is_silent_otherwise(keyed: Chat) -> None:
