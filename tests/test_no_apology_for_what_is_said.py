@@ -9,20 +9,14 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
-from chat_harness import Chat, FakePlatform
+from chat_harness import Chat
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.app import App
 from handlers import texts
-from handlers.clock import ManualClock
 from handlers.messages import IncomingMessage
-from storage import Database
-from storage.personal_data import new_key
-from townconfig import TownConfig
 
 HEAD, STAFF, ADMIN, RESIDENT = "console:五星村村干部", "console:卡点值班员", "console:town_office", "console:村民"
 WHERE = {  # (chat, is_private)
@@ -63,16 +57,10 @@ class _Failures(logging.Handler):
 
 
 @pytest.fixture
-async def town(
-    database: Database, town_config: TownConfig, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Chat]:
+async def town(keyed: Chat) -> Chat:
     """The example town with a data key and one person under observation in 五星村 (#1, 欧阳娜娜)."""
-    monkeypatch.setenv("VILLAGEBOT_DATA_KEY", new_key())
-    platform = FakePlatform()
-    app = await App.start(town_config, clock=clock, platforms={"console": platform}, database=database)
-    chat = Chat(app, platform)
-    await chat.person("五星村", "head").says("返乡登记 欧阳娜娜 13912345678 62040219900101123X 武汉 2月10日返回")
-    yield chat
+    await keyed.person("五星村", "head").says("返乡登记 欧阳娜娜 13912345678 62040219900101123X 武汉 2月10日返回")
+    return keyed
 
 
 @settings(
