@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from .transport import DeliveryFailure
+from .delivery_failure import DeliveryFailure
 
 
 def number(value: int | float) -> str:

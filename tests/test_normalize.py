@@ -249,3 +249,10 @@ def test_cn2an_is_not_imported_to_start_the_parser() -> None:
     code = "import sys, handlers.parsing; print('cn2an' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_the_parse_command_imports_neither_cn2an_nor_asyncio() -> None:
+    """`villagebot parse` is a filter in shell pipelines: what it imports is its start-up time."""
+    code = "import sys, bot.cli; print(sorted({'cn2an', 'asyncio'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
