@@ -273,26 +273,28 @@ def build_report(
     values = extraction.values
     zero_report = zero_report and not values  # a bare 零报告; with figures, the figures say what is 0
     if zero_report:
-        values = {**{s.id: FieldValue(0, True) for s in vocab.fields if s.zero_report}, **values}
+        values = {**dict.fromkeys(vocab.zero_report_ids, FieldValue(0, True)), **values}
     if not any(v.from_number for v in values.values()):
         return None
     fields: dict[str, int] = {}
     problems: list[Problem] = []
     warnings: list[Problem] = [] if day is None or day.warning is None else [day.warning]
     for spec in vocab.fields:
-        if spec.id not in values:
+        found = values.get(spec.id)
+        if found is None:
             continue
-        value = values[spec.id].value
-        if values[spec.id].unreadable or isinstance(value, float):
+        value = found.value
+        if found.unreadable or isinstance(value, float):
             problems.append(Problem(spec.id, texts.UNREADABLE_NUMBER))
-            continue
-        if not spec.min <= value <= spec.max:
+        elif not spec.min <= value <= spec.max:
             problems.append(Problem(spec.id, texts.out_of_range(spec.label, value, spec.min, spec.max)))
+        else:
+            fields[spec.id] = value
+    for spec in vocab.checked_fields:
+        if spec.id not in fields:
             continue
-        fields[spec.id] = value
-    for spec in vocab.fields:
         ceiling_id = spec.at_most
-        if ceiling_id and spec.id in fields and ceiling_id in fields and fields[spec.id] > fields[ceiling_id]:
+        if ceiling_id and ceiling_id in fields and fields[spec.id] > fields[ceiling_id]:
             ceiling = vocab.field_by_id[ceiling_id]
             problems.append(
                 Problem(spec.id, texts.exceeds(spec.label, fields[spec.id], ceiling.label, fields[ceiling_id]))
@@ -300,7 +302,7 @@ def build_report(
             del fields[spec.id]
         if spec.warn_below is not None and spec.id in fields and fields[spec.id] < spec.warn_below:
             warnings.append(Problem(spec.id, texts.below_minimum(spec.label, fields[spec.id], spec.warn_below)))
-    missing = () if correction else tuple(s.id for s in vocab.fields if s.required and s.id not in fields)
+    missing = () if correction else tuple(f for f in vocab.required_ids if f not in fields)
     date = None if day is None else day.date
     return ReportFigures(village, fields, correction, missing, tuple(problems), tuple(warnings), date, zero_report)
 

@@ -14,6 +14,9 @@ from townconfig import FieldSpec, TownConfig
 
 from .normalize import NUMBER, to_simplified
 
+# Words between a keyword and its digits that change nothing: 返乡人员24人, 排查了229户, 发热共0人.
+_LABEL_FILLER = "人员|人数|了|共|计"
+
 
 def alternation(words: Iterable[str]) -> str:
     """A regex alternation that tries longer words first, so the most specific word wins."""
@@ -26,6 +29,10 @@ class Vocabulary:
     town: str
     fields: tuple[FieldSpec, ...]
     field_by_id: dict[str, FieldSpec]
+    # Kept apart so that checking a report walks only what can apply to it.
+    checked_fields: tuple[FieldSpec, ...]  # the fields with a ceiling (at_most) or a warn_below
+    required_ids: tuple[str, ...]
+    zero_report_ids: tuple[str, ...]  # the fields a bare 零报告 sets to 0
     keyword_field: dict[str, str]  # keyword → field id
     unit_fields: dict[str, frozenset[str]]  # unit word → ids of the fields it belongs to
     unit_re: str  # alternation of every unit word
@@ -61,13 +68,17 @@ class Vocabulary:
             town=config.town.name,
             fields=fields,
             field_by_id={f.id: f for f in fields},
+            checked_fields=tuple(f for f in fields if f.at_most or f.warn_below is not None),
+            required_ids=tuple(f.id for f in fields if f.required),
+            zero_report_ids=tuple(f.id for f in fields if f.zero_report),
             keyword_field=keyword_field,
             unit_fields={u: frozenset(ids) for u, ids in unit_fields.items()},
             unit_re=unit_re,
             value_re=re.compile(rf"(?P<num>{NUMBER})\s*(?P<unit>{unit_re})?"),
             keyword_value_re=re.compile(
                 rf"(?P<kw>{alternation(keyword_field)})"
-                rf"(?:[ :=]*(?P<neg>-)?(?P<num>[0-9]{{1,6}})(?![0-9.])[ ]*(?P<unit>{unit_re})?(?=(?P<after>.?)))?",
+                rf"(?:[ :=]*(?:{_LABEL_FILLER})?[ :=]*(?P<neg>-)?(?P<num>[0-9]{{1,6}})(?![0-9.])"
+                rf"[ ]*(?P<unit>{unit_re})?(?=(?P<after>.?)))?",
                 re.DOTALL,
             ),
             value_before_re=re.compile(rf"(?P<num>{NUMBER})\s*(?P<unit>{unit_re})\s*(?:来自|从|是|为|自)?\s*$"),
