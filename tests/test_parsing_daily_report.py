@@ -34,6 +34,8 @@ SHAPES = {
     "traditional numerals": "日報 排查壹佰貳拾戶 返鄉叁人 居家觀察拾貳人 發熱零人 消毒兩次",
     "名 and 遍 and 个": "日报 入户排查120户 返乡人员3名 居家观察12个 发烧0名 消毒2遍",
     "filler words": "今天日报：排查了120户，返乡的有3人，居家观察应为12人，没有发热的，消毒两次",
+    "label words": "日报 排查了120户 返乡人员了3人 居家观察人数12 发热共0人 消毒计2次",
+    "label words, careful": "日报 排查了 120户 返乡人员 3人 居家观察人数：12 发热共 0人 消毒计 2 次",
     "emoji bullets brackets signature": "【日报】👉排查:120户 ●返乡:3人 ★居家观察:12人 ✅发热:0人 ◆消毒:2次 —— 五星村 魏主任",
     "疫情日报": "疫情日报：排查120户，返乡3人，居家观察12人，发热0人，消毒2次",
     "每日报告": "每日报告 排查120户 返乡3人 居家观察12人 发热0人 消毒2次",
@@ -427,3 +429,10 @@ def test_a_negative_count_is_out_of_range_not_a_positive_one() -> None:
     result = parse("日报 排查80户 返乡2人 居家观察-1人 发热0 消毒2次")
     assert "under_observation" in problem_fields(result)
     assert "under_observation" not in result["fields"] and "under_observation" in result["missing"]
+
+
+@pytest.mark.parametrize("text", ["日报 返乡人员-2人", "日报 返乡人员 -2人", "日报 返乡了1 200人", "日报 返乡人员2月3日到"])
+def test_a_label_word_before_the_digits_changes_no_rule(text: str) -> None:
+    """返乡人员-2人 is as unreadable as 返乡-2人, and 返乡人员2月3日到 is a date, not 2 returnees."""
+    result = parse(text, village="金山村")
+    assert result.get("fields", {}).get("returnees") is None, result
