@@ -44,7 +44,7 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument("--audit", action="store_true", help="include the day's audit log")
 
     keygen = commands.add_parser("keygen", help="print a new data key for VILLAGEBOT_DATA_KEY")
-    keygen.set_defaults(handler=lambda args, config: _people("keygen"))
+    keygen.set_defaults(without_config=lambda args: _people("keygen"))
     purge = with_config(commands.add_parser("purge", help="delete personal data past its retention"))
     purge.set_defaults(handler=lambda args, config: _people("purge", config))
     people = with_config(commands.add_parser("people", help="people under observation, as CSV (masked)"))
@@ -58,7 +58,8 @@ def _build_parser() -> argparse.ArgumentParser:
     rotate.set_defaults(handler=lambda args, config: _people("rotate_key", config))
 
     example = commands.add_parser("example-config", help="print the example town's config")
-    example.set_defaults(handler=lambda args, config: _print(example_town_text()))
+    # Never reads a config: `villagebot example-config > town.toml` empties town.toml before it runs.
+    example.set_defaults(without_config=lambda args: _print(example_town_text()))
     return root
 
 
@@ -111,6 +112,9 @@ def _report(args: argparse.Namespace, config: TownConfig) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
+    if hasattr(args, "without_config"):
+        done: int = args.without_config(args)
+        return done
     try:
         config = load_config(getattr(args, "config", None))
     except ConfigError as exc:

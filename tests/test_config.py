@@ -276,3 +276,30 @@ max = 50
     result = parser.parse("日报 走访900户 发烧0人", ctx).to_json()
     assert {p["field"] for p in result["problems"]} == {"households_visited"}  # the town's own max
     assert result["fields"] == {"fever": 0}
+
+
+def test_example_config_into_town_toml_works_as_the_readme_writes_it(tmp_path: Path) -> None:
+    """The shell empties town.toml before the command runs: the command must not read it."""
+    import subprocess
+    import sys
+
+    target = tmp_path / "town.toml"
+    target.write_text("[town\nbroken", encoding="utf-8")  # what an earlier, failed edit left
+    command = [sys.executable, "-m", "bot.cli", "example-config"]
+    with target.open("w", encoding="utf-8") as out:
+        done = subprocess.run(command, cwd=tmp_path, stdout=out, stderr=subprocess.PIPE, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert target.read_text(encoding="utf-8") == example_town_text()
+    assert load_config(target).town.name == example_town().town.name
+
+
+def test_keygen_needs_no_config(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "town.toml").write_text("not toml at all [", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "keygen"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
