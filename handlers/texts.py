@@ -140,13 +140,28 @@ def checkpoint_not_allowed() -> str:
     return "抱歉，只有卡点值班人员和镇防控办可以登记过往车辆人员。"
 
 
-def donation_recorded(donor: str, amount: str, goods: str, donors: int, total_money: str, total_goods: str) -> str:
+def donation_recorded(donor: str, organisation: bool, amount: str, goods: str, totals: str) -> str:
     gave = "，".join(x for x in (amount, goods) if x) or "（未写明数额）"
-    return (
-        f"❤️ 已记录捐赠：{donor} {gave}。\n截至目前，共收到 {donors} 位爱心人士捐款 {total_money} 元"
-        + (f"，物资：{total_goods}" if total_goods else "")
-        + "。"
+    kind = "（单位）" if organisation else ""
+    return f"❤️ 已记录捐赠：{donor}{kind} {gave}。\n截至目前，{totals}。"
+
+
+def donation_totals(*, organisations: int, people: int, money: str, goods: Sequence[str]) -> str:
+    """共收到3家爱心企业和257位爱心人士的捐赠，捐赠金额74789元，捐赠物资口罩700个: the town's own words,
+    companies apart from people and money apart from goods; the parts that are nil are left out."""
+    donors = "和".join(
+        part
+        for part in (f"{organisations}家爱心企业" if organisations else "", f"{people}位爱心人士" if people else "")
+        if part
     )
+    if not donors:
+        return "尚未收到捐赠"
+    sentence = f"共收到{donors}的捐赠"
+    if money not in ("", "0"):
+        sentence += f"，捐赠金额{money}元"
+    if goods:
+        sentence += "，捐赠物资" + "、".join(goods)
+    return sentence
 
 
 def inspection_opened(item_id: int, place: str, problem: str) -> str:
@@ -217,7 +232,16 @@ MENU_NOTICE = "通知：向各村群发通知（镇防控办）"
 
 def help_text(template: str, example: str, deadline: str, lines: Sequence[str]) -> str:
     """The report template with an example, then one line for each thing the bot understands."""
-    return "📋 每日日报格式（每天" + deadline + "前报送）：\n" + template + "\n\n例：" + example + "\n\n" + "\n".join(lines)
+    return (
+        "📋 每日日报格式（每天"
+        + deadline
+        + "前报送）：\n"
+        + template
+        + "\n\n例："
+        + example
+        + "\n\n"
+        + "\n".join(lines)
+    )
 
 
 def status_text(
@@ -266,13 +290,11 @@ def internal_error() -> str:
 # --- the town report -------------------------------------------------------------------------
 
 
-def bulletin(parts: Sequence[str], *, vehicles: int, people: int, donors: int, money: str, goods: Sequence[str]) -> str:
+def bulletin(parts: Sequence[str], *, vehicles: int, people: int, donations: str) -> str:
     """The running totals, worded the way the town's own bulletin words them."""
     sentence = "截至目前，累计" + "、".join(parts) if parts else "截至目前"
     sentence += f"；各卡点累计登记车辆{vehicles}辆、人员{people}人"
-    sentence += f"；共收到{donors}位爱心人士捐款{money}元"
-    if goods:
-        sentence += "，捐赠物资" + "、".join(goods)
+    sentence += f"；{donations}"
     return sentence + "。"
 
 

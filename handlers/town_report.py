@@ -135,6 +135,7 @@ async def build_town_report(store: Store, town: Town, day: dt.date) -> TownRepor
     donations_today = [
         {
             "donor": d.donor,
+            "organisation": d.organisation,
             "amount_yuan": _number(d.amount_yuan),
             "items": [{"name": i.name, "quantity": _number(i.quantity), "unit": i.unit} for i in d.items],
         }
@@ -148,6 +149,8 @@ async def build_town_report(store: Store, town: Town, day: dt.date) -> TownRepor
     ]
     donations_cumulative = {
         "donors": donation_totals.donors,
+        "organisations": donation_totals.organisations,
+        "people": donation_totals.people,
         "money_yuan": _number(donation_totals.money_yuan),
         "goods": goods,
     }
@@ -190,11 +193,15 @@ async def build_town_report(store: Store, town: Town, day: dt.date) -> TownRepor
         bulletin_parts,
         vehicles=cumulative_checkpoints.vehicles,
         people=cumulative_checkpoints.people,
-        donors=donation_totals.donors,
-        money=texts.number(_number(donation_totals.money_yuan)),
-        goods=[
-            f"{name}{texts.number(_number(quantity))}{unit}" for (name, unit), quantity in donation_totals.goods.items()
-        ],
+        donations=texts.donation_totals(
+            organisations=donation_totals.organisations,
+            people=donation_totals.people,
+            money=texts.number(_number(donation_totals.money_yuan)),
+            goods=[
+                f"{name}{texts.number(_number(quantity))}{unit}"
+                for (name, unit), quantity in donation_totals.goods.items()
+            ],
+        ),
     )
     accountability = [
         {"village": r.village, "missed_this_month": r.missed_this_month, "missed_in_a_row": r.in_a_row}

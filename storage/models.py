@@ -112,6 +112,8 @@ class Donation(Base):
     day: Mapped[dt.date] = mapped_column(index=True)
     donor: Mapped[str] = mapped_column(sa.String(200))
     amount_yuan: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2))
+    # A company, a shop, an association: the bulletin counts them apart from people.
+    organisation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     recorded_by: Mapped[str] = mapped_column(sa.String(200))
     recorded_at: Mapped[dt.datetime]
     items: Mapped[list[DonationItem]] = relationship(

@@ -7,6 +7,7 @@ import datetime as dt
 from chat_harness import Chat
 from sqlalchemy import select
 
+from handlers.town_report import TownReport, build_town_report
 from storage.models import CheckpointEntry, Donation, InspectionItem, Notice
 
 LEADERS = "console:leaders"
@@ -51,12 +52,37 @@ async def test_a_resident_cannot_register_at_a_checkpoint(chat: Chat) -> None:
 async def test_donations_are_confirmed_with_running_totals(chat: Chat) -> None:
     admin = chat.person("leaders", "admin")
     first = await admin.says("捐赠 魏烈权 捐款500元")
-    assert "魏烈权 500元" in first[0] and "共收到 1 位爱心人士捐款 500 元" in first[0]
+    assert "魏烈权 500元" in first[0] and "共收到1位爱心人士的捐赠，捐赠金额500元。" in first[0]
     second = await admin.says("捐赠：白银某商贸公司 口罩700个、方便面21箱、矿泉水12箱")
-    assert "共收到 2 位爱心人士捐款 500 元" in second[0]
-    assert "口罩700个" in second[0] and "方便面21箱" in second[0]
+    assert "白银某商贸公司（单位）" in second[0]
+    assert "共收到1家爱心企业和1位爱心人士的捐赠，捐赠金额500元，捐赠物资口罩700个、方便面21箱、矿泉水12箱" in second[0]
     third = await admin.says("捐赠 爱心人士(匿名) 1.2万元")
-    assert "12,500" in third[0]
+    assert "共收到1家爱心企业和2位爱心人士的捐赠，捐赠金额12,500元" in third[0]
+    fourth = await admin.says("捐赠 单位 红星小卖 口罩100个")
+    assert "红星小卖（单位）" in fourth[0]
+    assert "共收到2家爱心企业和2位爱心人士的捐赠，捐赠金额12,500元，捐赠物资口罩800个、方便面21箱" in fourth[0]
+
+
+async def _town_report(chat: Chat) -> TownReport:
+    async with chat.app.database.transaction() as store:
+        return await build_town_report(store, chat.app.town, chat.app.town.today())
+
+
+async def test_the_bulletin_counts_companies_and_people_apart_and_money_apart_from_goods(chat: Chat) -> None:
+    """The town's own words: 已收到多家爱心企业和257位爱心人士的捐赠，捐赠金额74789元，捐赠医用一次性口罩700个."""
+    admin = chat.person("leaders", "admin")
+    for text in ("捐赠 张三 200元", "捐赠 李四 300元", "捐赠 张三 100元", "捐赠 兰州某药店 口罩700个", "捐赠 王五(单位) 1000元"):
+        await admin.says(text)
+    report = await _town_report(chat)
+    assert report.donations_cumulative["organisations"] == 2
+    assert report.donations_cumulative["people"] == 2  # 张三 gave twice: one person
+    assert report.donations_cumulative["money_yuan"] == 1600
+    assert "共收到2家爱心企业和2位爱心人士的捐赠，捐赠金额1600元，捐赠物资口罩700个。" in report.bulletin
+
+
+async def test_before_any_donation_the_bulletin_says_none_came(chat: Chat) -> None:
+    report = await _town_report(chat)
+    assert "尚未收到捐赠" in report.bulletin and "0位" not in report.bulletin
 
 
 async def test_a_donation_from_a_head_is_refused_and_not_stored(chat: Chat) -> None:

@@ -79,7 +79,7 @@ def test_report_json_agrees_with_the_day(a_day: tuple[Path, str]) -> None:
     assert [i["place"] for i in report["inspections"]["open"]] == ["五星村"]
     assert report["notices"][0]["groups"] == 8 and report["notices"][0]["delivered"] == 8
     assert report["notices"][0]["acknowledged"] == {"五星村": 2}
-    assert "设立宣传牌3处" in report["bulletin"] and "共收到1位爱心人士捐款500元" in report["bulletin"]
+    assert "设立宣传牌3处" in report["bulletin"] and "共收到1位爱心人士的捐赠，捐赠金额500元" in report["bulletin"]
 
 
 def test_report_text_reads_like_the_bulletin(a_day: tuple[Path, str]) -> None:

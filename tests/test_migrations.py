@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select, text
 
 from storage import Database
 from storage.database import alembic_config
-from storage.models import Base, OutboxMessage
+from storage.models import Base, Donation, OutboxMessage
 
 
 async def test_the_migrated_schema_is_the_models_schema(database: Database) -> None:
@@ -51,3 +51,25 @@ async def test_sends_that_failed_before_failures_were_typed_keep_their_reasons(d
         await connection.run_sync(downgrade_insert_upgrade)
         found = (await connection.execute(select(OutboxMessage.error, OutboxMessage.failure))).all()
     assert dict(found) == rows
+
+
+async def test_donors_stored_before_0010_are_counted_by_their_names(database: Database) -> None:
+    """0010 marks the organisations among donations stored before it by how their names end."""
+    donors = {"白银某商贸公司": True, "王岘镇加油站": True, "张三": False, "爱心人士(匿名)": False, "兰州某药店": True}
+
+    def downgrade_insert_upgrade(connection: Connection) -> None:
+        command.downgrade(alembic_config(connection), "0010-1")
+        for donor in donors:
+            connection.execute(
+                text(
+                    "INSERT INTO donations (day, donor, amount_yuan, recorded_by, recorded_at)"
+                    " VALUES (:day, :donor, 100, 'telegram:1', :at)"
+                ),
+                {"day": dt.date(2020, 2, 17), "donor": donor, "at": dt.datetime(2020, 2, 17, tzinfo=dt.UTC)},
+            )
+        command.upgrade(alembic_config(connection), "head")
+
+    async with database.engine.begin() as connection:
+        await connection.run_sync(downgrade_insert_upgrade)
+        found = (await connection.execute(select(Donation.donor, Donation.organisation))).all()
+    assert dict(found) == donors

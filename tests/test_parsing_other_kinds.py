@@ -173,7 +173,28 @@ def test_goods_only() -> None:
             {"name": "方便面", "quantity": 21, "unit": "箱"},
             {"name": "矿泉水", "quantity": 12, "unit": "箱"},
         ],
+        "organisation": True,
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "donor", "organisation"),
+    [
+        ("捐赠 魏烈权 捐款500元", "魏烈权", False),
+        ("捐赠 爱心人士(匿名) 1.2万元", "爱心人士(匿名)", False),
+        ("捐赠 兰州某药店 口罩700个", "兰州某药店", True),
+        ("捐赠 王岘镇加油站 现金1000元", "王岘镇加油站", True),
+        ("捐赠 五星村种植合作社 土豆500斤", "五星村种植合作社", True),
+        ("捐赠 单位 红星小卖 口罩100个", "红星小卖", True),
+        ("捐赠 单位：红星小卖 200元", "红星小卖", True),
+        ("捐赠 红星小卖（单位） 200元", "红星小卖", True),
+        ("捐赠 红星小卖 单位 200元", "红星小卖", True),
+    ],
+)
+def test_organisations_are_told_from_people(text: str, donor: str, organisation: bool) -> None:
+    """By how the name ends, or by the admin's 单位 before or after it."""
+    fields = donation(text)
+    assert (fields["donor"], fields["organisation"]) == (donor, organisation)
 
 
 def test_a_donor_followed_by_捐() -> None:

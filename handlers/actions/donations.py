@@ -15,8 +15,8 @@ def money(value: Decimal) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def goods_list(goods: dict[tuple[str, str], Decimal]) -> str:
-    return "、".join(f"{name}{money(quantity)}{unit}" for (name, unit), quantity in goods.items())
+def goods_list(goods: dict[tuple[str, str], Decimal]) -> list[str]:
+    return [f"{name}{money(quantity)}{unit}" for (name, unit), quantity in goods.items()]
 
 
 async def record_donation(turn: Turn, result: ParseResult[DonationGift]) -> None:
@@ -27,17 +27,27 @@ async def record_donation(turn: Turn, result: ParseResult[DonationGift]) -> None
     amount = Decimal(str(gift.amount_yuan))
     items = [item.to_json() for item in gift.items]
     await turn.store.donations.add(
-        day=turn.day, donor=gift.donor, amount_yuan=amount, items=items, by=turn.speaker.id, at=turn.message.at
+        day=turn.day,
+        donor=gift.donor,
+        amount_yuan=amount,
+        items=items,
+        by=turn.speaker.id,
+        at=turn.message.at,
+        organisation=gift.organisation,
     )
     totals = await turn.store.donations.totals(None, turn.day)
     this_goods = "、".join(f"{i.name}{texts.number(i.quantity)}{i.unit}" for i in gift.items)
     await turn.reply(
         texts.donation_recorded(
             gift.donor,
+            gift.organisation,
             f"{money(amount)}元" if amount else "",
             this_goods,
-            totals.donors,
-            money(totals.money_yuan),
-            goods_list(totals.goods),
+            texts.donation_totals(
+                organisations=totals.organisations,
+                people=totals.people,
+                money=money(totals.money_yuan),
+                goods=goods_list(totals.goods),
+            ),
         )
     )

@@ -25,6 +25,17 @@ _ITEM_AFTER = re.compile(
 _SEPARATOR = re.compile(r"[\s,、;]+")
 _BARE_NAME = re.compile(r"[^\s,、;:0-9]{1,12}")
 _GIVING_WORDS = re.compile(r"^(?:捐赠|捐款|捐助|捐献|捐了|捐|共计|共|价值|物资)+")
+# The town's bulletin counts companies and people apart ("多家爱心企业和257位爱心人士"). A donor is an
+# organisation when its name ends like one, or when the admin writes 单位 before or after the name
+# (捐赠 单位 红星小卖 …, 捐赠 红星小卖(单位) …).
+ORGANISATION_ENDINGS = (
+    "公司", "企业", "集团", "超市", "商店", "商行", "商贸", "药店", "药房", "诊所", "医院", "卫生院", "卫生所",
+    "厂", "合作社", "信用社", "协会", "商会", "基金会", "联合会", "委员会", "村委会", "居委会", "红十字会",
+    "银行", "支行", "分行", "加油站", "酒店", "宾馆", "饭店", "餐厅", "门市部", "小卖部", "农场", "养殖场",
+    "学校", "中学", "小学", "幼儿园", "工作室", "中心", "单位", "车队", "施工队", "党支部", "营业部",
+)  # fmt: skip
+_MARKED_BEFORE = re.compile(r"^单位\s*[:\s]\s*")
+_MARKED_AFTER = re.compile(r"^\s*(?:\(单位\)|单位(?=[\s:,]|$))")
 
 
 @dataclass(frozen=True)
@@ -44,10 +55,16 @@ class DonationGift:
     donor: str
     amount_yuan: int | float
     items: tuple[DonatedItem, ...]
+    organisation: bool = False  # a company, a shop, an association: counted apart from people
 
     def to_json(self) -> dict[str, Any]:
         return plain_json(
-            {"donor": self.donor, "amount_yuan": self.amount_yuan, "items": [i.to_json() for i in self.items]}
+            {
+                "donor": self.donor,
+                "amount_yuan": self.amount_yuan,
+                "items": [i.to_json() for i in self.items],
+                "organisation": self.organisation,
+            }
         )
 
 
@@ -57,11 +74,20 @@ def read_donation(found: Triggered) -> DonationGift | None:
 
 def parse_donation(body: str) -> DonationGift | None:
     body = body.lstrip(" :,")
+    marked = _MARKED_BEFORE.match(body)
+    if marked is not None:
+        body = body[marked.end() :]
     donor_match = _DONOR.match(body)
     if donor_match is None:
         return None
     donor = donor_match["donor"]
     rest = body[donor_match.end() :]
+    if donor.endswith("(单位)"):
+        donor, marked_after = donor.removesuffix("(单位)"), True
+    elif (after := _MARKED_AFTER.match(rest)) is not None:
+        rest, marked_after = rest[after.end() :], True
+    else:
+        marked_after = False
     amount: int | float = 0
     for match in _MONEY.finditer(rest):
         value = to_number(match["num"])
@@ -72,7 +98,8 @@ def parse_donation(body: str) -> DonationGift | None:
         amount = int(amount)
     if not amount and not items:
         return None  # 捐款在哪里捐？: the trigger, but no money and no goods
-    return DonationGift(donor, amount, tuple(items))
+    organisation = marked is not None or marked_after or donor.endswith(ORGANISATION_ENDINGS)
+    return DonationGift(donor, amount, tuple(items), organisation)
 
 
 def _items(goods_text: str) -> list[DonatedItem]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import CheckpointEntry, Donation, DonationItem, InspectionItem, is_row_id
@@ -27,9 +27,14 @@ class CheckpointTotals:
 
 @dataclass
 class DonationTotals:
-    donors: int = 0
+    organisations: int = 0  # distinct donors that are companies, shops, associations
+    people: int = 0  # distinct donors that are people
     money_yuan: Decimal = Decimal(0)
     goods: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (item, unit) → quantity
+
+    @property
+    def donors(self) -> int:
+        return self.organisations + self.people
 
 
 class CheckpointEntries:
@@ -75,11 +80,13 @@ class Donations:
         items: Sequence[dict[str, Any]],
         by: str,
         at: dt.datetime,
+        organisation: bool = False,
     ) -> Donation:
         donation = Donation(
             day=day,
             donor=donor,
             amount_yuan=amount_yuan,
+            organisation=organisation,
             recorded_by=by,
             recorded_at=at,
             items=[DonationItem(name=i["name"], quantity=Decimal(str(i["quantity"])), unit=i["unit"]) for i in items],
@@ -89,18 +96,30 @@ class Donations:
         return donation
 
     async def totals(self, first: dt.date | None, last: dt.date) -> DonationTotals:
-        query = select(Donation).where(Donation.day <= last)
-        if first is not None:
-            query = query.where(Donation.day >= first)
+        """Donors, money and goods between the days, summed by the database: two grouped queries,
+        however many donations there were."""
+        in_range = [Donation.day <= last] + ([Donation.day >= first] if first is not None else [])
+        by_kind = (
+            select(Donation.organisation, func.count(distinct(Donation.donor)), func.sum(Donation.amount_yuan))
+            .where(*in_range)
+            .group_by(Donation.organisation)
+        )
         totals = DonationTotals()
-        donors: set[str] = set()
-        for donation in (await self.session.scalars(query)).all():
-            donors.add(donation.donor)
-            totals.money_yuan += donation.amount_yuan
-            for item in donation.items:
-                key = (item.name, item.unit)
-                totals.goods[key] = totals.goods.get(key, Decimal(0)) + item.quantity
-        totals.donors = len(donors)
+        for organisation, donors, money in (await self.session.execute(by_kind)).all():
+            if organisation:
+                totals.organisations += donors
+            else:
+                totals.people += donors
+            totals.money_yuan += Decimal(money or 0)
+        goods = (
+            select(DonationItem.name, DonationItem.unit, func.sum(DonationItem.quantity))
+            .join(Donation, DonationItem.donation_id == Donation.id)
+            .where(*in_range)
+            .group_by(DonationItem.name, DonationItem.unit)
+            .order_by(func.min(DonationItem.id))  # in the order they were first given
+        )
+        for name, unit, quantity in (await self.session.execute(goods)).all():
+            totals.goods[(name, unit)] = Decimal(quantity)
         return totals
 
     async def on_day(self, day: dt.date) -> list[Donation]:
