@@ -1,7 +1,9 @@
 """The town report as a spreadsheet: one sheet per kind, readable as printed, safe to open.
 
 A donor or a problem text that starts with "=" must stay text: a cell that a spreadsheet would
-run as a formula is an injection hole, so every text cell is written as an explicit string.
+run as a formula is an injection hole, so every text cell is written as an explicit string. A
+control character (which xlsx cannot hold) is dropped, and a text longer than a cell can hold is
+cut with a note saying so: the day's spreadsheet can always be made.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from handlers import texts
 from handlers.town_report import TownReport, acknowledgements
+
+CELL_MAX_CHARS = 32_767  # what Excel holds in one cell
 
 
 def display_width(value: Any) -> int:
@@ -25,15 +31,26 @@ def display_width(value: Any) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def cell_text(text: str) -> str:
+    """The text as a cell can hold it: without control characters, and cut (saying so) at Excel's limit."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if len(text) <= CELL_MAX_CHARS:
+        return text
+    note = texts.cell_cut(len(text))
+    return text[: CELL_MAX_CHARS - len(note)] + note
+
+
 def _sheet(book: Workbook, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Worksheet:
     sheet = book.create_sheet(title)
     for row in [list(header), *[list(r) for r in rows]]:
         sheet.append([None] * len(row))
         for column, value in enumerate(row, start=1):
             cell = sheet.cell(row=sheet.max_row, column=column)
-            cell.value = value
             if isinstance(value, str):
+                cell.value = cell_text(value)
                 cell.data_type = "s"  # "=…" stays text: openpyxl would otherwise store a formula
+            else:
+                cell.value = value
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
@@ -81,9 +98,14 @@ def write_xlsx(report: TownReport, path: Path) -> None:
     _sheet(
         book,
         "捐赠",
-        ["捐赠人", "金额（元）", "物资"],
+        ["捐赠人", "类别", "金额（元）", "物资"],
         [
-            [d["donor"], d["amount_yuan"], "、".join(f"{i['name']}{i['quantity']}{i['unit']}" for i in d["items"])]
+            [
+                d["donor"],
+                "单位" if d["organisation"] else "个人",
+                d["amount_yuan"],
+                "、".join(f"{i['name']}{i['quantity']}{i['unit']}" for i in d["items"]),
+            ]
             for d in report.donations_today
         ],
     )

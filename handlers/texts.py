@@ -290,6 +290,11 @@ def internal_error() -> str:
 # --- the town report -------------------------------------------------------------------------
 
 
+def cell_cut(length: int) -> str:
+    """The end of a spreadsheet cell whose text was longer than a cell holds."""
+    return f"…（内容过长，已截断；原文共{length}字）"
+
+
 def bulletin(parts: Sequence[str], *, vehicles: int, people: int, donations: str) -> str:
     """The running totals, worded the way the town's own bulletin words them."""
     sentence = "截至目前，累计" + "、".join(parts) if parts else "截至目前"
