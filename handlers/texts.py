@@ -146,6 +146,10 @@ def donation_recorded(donor: str, organisation: bool, amount: str, goods: str, t
     return f"❤️ 已记录捐赠：{donor}{kind} {gave}。\n截至目前，{totals}。"
 
 
+def donation_too_large(written: str, most: str) -> str:
+    return f"⚠️ 捐赠「{written}」超出一笔捐赠的上限（{most}），本条未记录。请核对数额后重新发送。"
+
+
 def donation_totals(*, organisations: int, people: int, money: str, goods: Sequence[str]) -> str:
     """共收到3家爱心企业和257位爱心人士的捐赠，捐赠金额74789元，捐赠物资口罩700个: the town's own words,
     companies apart from people and money apart from goods; the parts that are nil are left out."""
@@ -546,6 +550,14 @@ def checkpoint_readings(readings: Sequence[float], *, written_normal: bool) -> s
     if readings:
         return "、".join(f"{r:.1f}" for r in readings)
     return "正常" if written_normal else "未测"
+
+
+def too_many_persons(persons: int, most: int) -> str:
+    return f"人数{persons}超出一次登记的上限（{most}人），请核实；人多时请分车、分批登记"
+
+
+def checkpoint_not_registered(problems: Sequence[str]) -> str:
+    return f"⚠️ {'；'.join(problems)}。本条未登记，请核实后重新发送整条登记。"
 
 
 def checkpoint_temperature_unreadable(written: Sequence[str]) -> str:

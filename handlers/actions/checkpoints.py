@@ -47,6 +47,9 @@ async def register_arrival(turn: Turn, result: ParseResult[CheckpointArrival]) -
     if unreadable:
         await turn.reply(texts.checkpoint_temperature_unreadable(unreadable))
         return
+    if arrival.problems:  # a plate or a count that cannot be right: stored as nothing else
+        await turn.reply(texts.checkpoint_not_registered([p.message for p in arrival.problems]))
+        return
     checkpoint = turn.target.name if turn.target.kind == "checkpoint" else None
     entry = await turn.store.checkpoints.add(
         checkpoint=checkpoint,

@@ -19,12 +19,25 @@ def goods_list(goods: dict[tuple[str, str], Decimal]) -> list[str]:
     return [f"{name}{money(quantity)}{unit}" for (name, unit), quantity in goods.items()]
 
 
+# What one gift could be: more is a slip of the keyboard, and would not fit the database's columns.
+MAX_DONATION_YUAN = 1_000_000_000
+MAX_ITEM_QUANTITY = 100_000_000
+
+
 async def record_donation(turn: Turn, result: ParseResult[DonationGift]) -> None:
     if not allowed(Action.DONATE, turn.speaker.role):
         await turn.reply(texts.admins_only("捐赠记录"))
         return
     gift = result.payload
     amount = Decimal(str(gift.amount_yuan))
+    if amount > MAX_DONATION_YUAN:
+        await turn.reply(texts.donation_too_large(money(amount), "10亿元"))
+        return
+    too_many = [item for item in gift.items if item.quantity > MAX_ITEM_QUANTITY]
+    if too_many:
+        written = "、".join(f"{i.name}{texts.number(i.quantity)}{i.unit}" for i in too_many)
+        await turn.reply(texts.donation_too_large(written, "1亿"))
+        return
     items = [item.to_json() for item in gift.items]
     await turn.store.donations.add(
         day=turn.day,

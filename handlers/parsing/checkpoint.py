@@ -70,6 +70,10 @@ class CheckpointArrival:
         return out
 
 
+# More people than this in one vehicle or walk-in party is a typing slip (or a phone number), not a party.
+MAX_PARTY = 100
+
+
 def normalise_plate(match: re.Match[str]) -> str:
     return f"{match[1]}{match[2]}{match[3]}".upper()
 
@@ -95,6 +99,8 @@ def parse_checkpoint(body: str, vocab: Vocabulary) -> CheckpointArrival | None:
     if plate is None and not persons_given and not temperatures and not problems:
         return None
     persons = sum(persons_given) if persons_given else (len(temperatures) or None)
+    if persons is not None and persons > MAX_PARTY:
+        problems.append(Problem("persons", texts.too_many_persons(persons, MAX_PARTY)))
     origin = _first_place(_ORIGINS, rest)
     destination = _first_place(_DESTINATIONS, rest)
     if destination is not None:

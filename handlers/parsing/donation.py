@@ -14,7 +14,7 @@ ITEM_UNITS = (
     "公斤|千克|个|只|箱|盒|袋|件|桶|瓶|吨|斤|包|支|副|套|双|台|把|卷|提|份|顶|块|张|车|辆|条|片|壶|罐|升|瓶|kg|L"
 )
 _DONOR = re.compile(rf"^(?P<donor>[^\s:,]+?)(?=\s|:|,|捐|$|[0-9.]+\s*万?元|[0-9.]+\s*(?:{ITEM_UNITS}))")
-_MONEY = re.compile(rf"(?P<num>{NUMBER})\s*(?P<wan>万)?\s*元")
+_MONEY = re.compile(rf"(?P<num>{NUMBER})\s*(?P<wan>万|亿)?\s*元")
 # An item's name keeps its digits and signs (N95口罩, 84消毒液, 75%酒精) but is not only digits.
 _NAME = r"[^\s,、;:]*?[^\s,、;:0-9.%][^\s,、;:]*?"
 _ITEM = re.compile(rf"(?P<name>{_NAME})(?P<each>各)?\s*(?P<num>{NUMBER})\s*(?P<unit>{ITEM_UNITS})")
@@ -22,6 +22,7 @@ _ITEM = re.compile(rf"(?P<name>{_NAME})(?P<each>各)?\s*(?P<num>{NUMBER})\s*(?P<
 _ITEM_AFTER = re.compile(
     rf"(?P<num>[0-9]+(?:\.[0-9]+)?|[一二两三四五六七八九十百千万]+)\s*(?P<unit>{ITEM_UNITS})(?P<name>[^\s,、;:0-9]{{1,12}})"
 )
+_TIMES = {"万": 10_000, "亿": 100_000_000}
 _SEPARATOR = re.compile(r"[\s,、;]+")
 _BARE_NAME = re.compile(r"[^\s,、;:0-9]{1,12}")
 _GIVING_WORDS = re.compile(r"^(?:捐赠|捐款|捐助|捐献|捐了|捐|共计|共|价值|物资)+")
@@ -92,7 +93,7 @@ def parse_donation(body: str) -> DonationGift | None:
     for match in _MONEY.finditer(rest):
         value = to_number(match["num"])
         if value is not None:
-            amount += value * (10000 if match["wan"] else 1)
+            amount += value * _TIMES.get(match["wan"], 1)
     items = _items(_MONEY.sub(" ", rest))
     if isinstance(amount, float) and amount.is_integer():
         amount = int(amount)
