@@ -70,12 +70,25 @@ class Database:
 
     async def migrate(self) -> None:
         """Bring the schema up to the newest migration; safe to call at every start."""
+        self._check_sqlite_folder()
         try:
             async with self.engine.begin() as connection:
                 await connection.run_sync(_upgrade)
         except OSError as exc:
             safe = make_url(self.url).render_as_string(hide_password=True)
             raise DatabaseError(f"cannot reach the database {safe}: {exc}") from None
+
+    def _check_sqlite_folder(self) -> None:
+        """SQLite makes the file but not its folder, and says only "unable to open database file"."""
+        url = make_url(self.url)
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return
+        folder = Path(url.database).absolute().parent
+        if not folder.is_dir():
+            raise DatabaseError(
+                f"the SQLite database {url.database} cannot be made: the folder {folder} does not exist. "
+                f"Create it (mkdir -p {folder}) or change [town] database (or VILLAGEBOT_DATABASE_URL)."
+            )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Store]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -181,6 +182,18 @@ def test_a_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
         ('village = "雒家滩村"', 'village = "不存在村"', ["不存在村", "[[village]]"]),
         ('at_most = "returnees"', 'at_most = "nobody"', ["at_most", "nobody"]),
         ("max = 5000", "max = -1", ["min", "max"]),
+        (
+            'leaders_chat = "console:leaders"',
+            'leaders_chat = "console:五星村"',
+            ["leaders_chat", "console:五星村", "五星村", "a group of their own"],
+        ),
+        (
+            'keywords = ["新增返乡人员", "返乡人员", "返乡",',
+            'keywords = ["新增返乡人员", "返乡人员", "排查", "返乡",',
+            ["排查", "households_visited", "returnees", "keep it in one"],
+        ),
+        ('name = "王岘镇"', 'name = "王岘镇"\n\n[telegram]\nper_second = 1000', ["per_second", "30"]),
+        ('name = "王岘镇"', 'name = "王岘镇"\n\n[telegram]\nper_chat_per_minute = 60', ["per_chat_per_minute", "20"]),
     ],
 )
 def test_other_inconsistencies_are_named(tmp_path: Path, old: str, new: str, words: list[str]) -> None:
@@ -303,3 +316,29 @@ def test_keygen_needs_no_config(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
+
+
+def test_a_byte_order_mark_from_windows_notepad_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "town.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + example_town_text().encode("utf-8"))
+    assert load_config(path).town.name == example_town().town.name
+
+
+def test_an_sqlite_file_in_a_folder_that_does_not_exist_is_named(tmp_path: Path) -> None:
+    """Not a traceback: the folder, and what to do."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "town.toml"
+    path.write_text(changed('database = "sqlite:///villagebot.db"', 'database = "sqlite:///data/town.db"'), "utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "report", "--config", str(path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={k: v for k, v in os.environ.items() if k != "VILLAGEBOT_DATABASE_URL"},
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert f"the folder {tmp_path / 'data'} does not exist" in done.stderr and "mkdir -p" in done.stderr

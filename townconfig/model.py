@@ -141,10 +141,17 @@ class AdminSpec(_Section):
     ids: list[ChatRef] = Field(min_length=1)
 
 
+# Telegram's own limits for a bot: faster sends are refused with 429s, and a bot that keeps
+# trying is slowed down for longer (core.telegram.org/bots/faq, "My bot is hitting limits").
+TELEGRAM_PER_SECOND = 30
+TELEGRAM_PER_CHAT_PER_MINUTE = 20
+
+
 class TelegramSection(_Section):
     token_env: str = "TELEGRAM_BOT_TOKEN"
-    per_second: float | None = Field(default=None, gt=0)  # sends a second over all chats (30)
-    per_chat_per_minute: int | None = Field(default=None, ge=1)  # sends a minute to one group (20)
+    # sends a second over all chats, and a minute to one group: at most Telegram's own limits
+    per_second: float | None = Field(default=None, gt=0, le=TELEGRAM_PER_SECOND)
+    per_chat_per_minute: int | None = Field(default=None, ge=1, le=TELEGRAM_PER_CHAT_PER_MINUTE)
     base_url: str | None = None
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
@@ -211,6 +218,20 @@ class TownConfig(_Section):
                         "a group belongs to one village or checkpoint"
                     )
                 owners[chat] = owner
+        leaders = self.town.leaders_chat
+        if leaders is not None and leaders in owners:
+            raise ValueError(
+                f"[town] leaders_chat {leaders!r} is also the chat of {owners[leaders]!r}: alerts and the "
+                "daily summary would go to that group; give the leaders a group of their own"
+            )
+        keyword_owner: dict[str, str] = {}
+        for spec in self.fields:
+            for keyword in spec.keywords:
+                if keyword_owner.setdefault(keyword, spec.id) != spec.id:
+                    raise ValueError(
+                        f"keyword {keyword!r} belongs to both field {keyword_owner[keyword]!r} and field "
+                        f"{spec.id!r}; a figure can only be read for one of them: keep it in one"
+                    )
         field_ids = {f.id for f in self.fields}
         for spec in self.fields:
             if spec.at_most is not None and spec.at_most not in field_ids:
@@ -273,13 +294,14 @@ def default_fields() -> tuple[FieldSpec, ...]:
 
 def _load_file(path: Path) -> TownConfig:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Windows Notepad starts a UTF-8 file with a BOM
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read ({exc}); save it as UTF-8 text") from None
     return parse_config(text, str(path))
 
 
 def parse_config(text: str, source: str) -> TownConfig:
+    text = text.removeprefix("\ufeff")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
