@@ -47,12 +47,16 @@ class App:
         except Exception:
             await database.close()
             raise
+        clock = clock or SystemClock()
         try:
             data_key = DataKey.from_environment()
+            if data_key is not None:
+                async with database.transaction() as store:
+                    await store.data_keys.adopt(data_key, clock.now())
         except DataKeyError:
             await database.close()
             raise
-        town = Town.build(config, clock or SystemClock(), data_key)
+        town = Town.build(config, clock, data_key)
         dispatcher = Dispatcher(town, database)
         senders: dict[str, OutboxSender] = {}
         events = TownChatEvents(town, database, wake=lambda: _wake(senders))

@@ -383,6 +383,16 @@ def person_duplicate(number: int) -> str:
     return f"该身份证号已在居家观察名单中（#{number}），无需重复登记。"
 
 
+DATA_KEY_CHANGED_LOG = (
+    "the data key in the database changed (villagebot rotate-key) since this bot started; "
+    "restart it with the new VILLAGEBOT_DATA_KEY"
+)
+
+
+def data_key_changed() -> str:
+    return "⚠️ 数据密钥已更换，机器人需用新密钥重启后才能登记人员。本条未登记，请联系镇防控办，重启后再发一次。"
+
+
 def no_data_key() -> str:
     return "⚠️ 本系统尚未配置数据密钥，暂不能登记个人信息（姓名、电话、身份证号）。请镇防控办管理员运行 `villagebot keygen` 生成密钥并设置 VILLAGEBOT_DATA_KEY 后重启。"
 

@@ -281,6 +281,15 @@ class ObservedPerson(Base):
     purged_at: Mapped[dt.datetime | None]
 
 
+class DataKeyFingerprint(Base):
+    """The fingerprint of the key the personal data is stored with: one row, or none before any key."""
+
+    __tablename__ = "data_key"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # always 1
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    set_at: Mapped[dt.datetime]
+
+
 class TemperatureCheck(Base):
     __tablename__ = "temperature_checks"
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)

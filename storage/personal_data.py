@@ -53,6 +53,9 @@ class DataKey:
             raise DataKeyError(f"{DATA_KEY_ENV} is not 32 bytes of URL-safe base64; {HOW_TO_MAKE_A_KEY}")
         self._cipher = AESGCM(_derive(master, b"encryption"))
         self._index_key = _derive(master, b"blind index")
+        # Stored with the data: a start on another key is refused, and a running bot notices a rotation.
+        # A subkey of its own, so the fingerprint tells nothing about the other two.
+        self.fingerprint = hmac.new(_derive(master, b"fingerprint"), b"villagebot", hashlib.sha256).hexdigest()[:32]
 
     @classmethod
     def from_environment(cls, variable: str = DATA_KEY_ENV) -> DataKey | None:
@@ -76,5 +79,20 @@ class DataKey:
                 f"cannot decrypt with this {DATA_KEY_ENV}: is it the key the data was stored with?"
             ) from None
 
+    def can_read(self, ciphertext: str, field: str) -> bool:
+        try:
+            self.decrypt(ciphertext, field)
+        except DataKeyError:
+            return False
+        return True
+
     def blind_index(self, value: str) -> str:
         return hmac.new(self._index_key, value.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+
+def wrong_key(stored: str) -> DataKeyError:
+    return DataKeyError(
+        f"{DATA_KEY_ENV} is not the key the personal data in this database is stored with (that key's "
+        f"fingerprint is {stored}). Start with that key; to change keys, run `villagebot rotate-key` with "
+        "the old key in VILLAGEBOT_DATA_KEY_OLD and the new one in VILLAGEBOT_DATA_KEY."
+    )

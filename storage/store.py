@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .repos.bindings import ChatBindings
 from .repos.clock import MissedReports, ScheduledNotices, ScheduledSends
+from .repos.data_key import DataKeys
 from .repos.inbound import InboundMessages
 from .repos.notices import Notices
 from .repos.outbox import Outbox
@@ -34,3 +35,4 @@ class Store:
         self.people = ObservedPeople(session)
         self.audit = AuditLog(session)
         self.temperature_lists = TemperatureListLines(session)
+        self.data_keys = DataKeys(session)

@@ -211,7 +211,7 @@ def test_keygen_export_and_key_rotation_from_the_command_line(tmp_path: Path) ->
     assert rotated.returncode == 0, rotated.stderr
     assert NAME in _cli(["people", "--full", "--admin", "console:town_office"], tmp_path, VILLAGEBOT_DATA_KEY=new).stdout
     stale = _cli(["people", "--full", "--admin", "console:town_office"], tmp_path, VILLAGEBOT_DATA_KEY=key)
-    assert stale.returncode == 2 and "cannot decrypt" in stale.stderr
+    assert stale.returncode == 2 and "is not the key the personal data in this database is stored with" in stale.stderr
     audit = _cli(["report", "--format", "json", "--audit"], tmp_path).stdout
     assert "export_full" in audit and "register_person" in audit and "rotate_key" in audit
     assert NAME not in audit and PHONE not in audit and ID not in audit

@@ -55,6 +55,10 @@ async def register_person(turn: Turn, command: Command) -> None:
     if not allowed(Action.REGISTER_PERSON, turn.speaker.role, for_village=village, heads_of=turn.speaker.heads_of):
         await turn.reply(texts.person_not_allowed())
         return
+    if await turn.store.data_keys.stored(hold=True) != key.fingerprint:
+        log.error("a person was not registered: %s", texts.DATA_KEY_CHANGED_LOG)
+        await turn.reply(texts.data_key_changed())
+        return
     index = key.blind_index(registration.id_number) if registration.id_number else None
     if index is not None and (existing := await turn.store.people.by_id_number(index)) is not None:
         await turn.reply(texts.person_duplicate(existing.id))
@@ -101,6 +105,9 @@ async def observed_by_name(turn: Turn, name: str, village: str | None) -> Observ
     here, and only among the village's own people); None for none, or for two of that name."""
     key: DataKey | None = turn.town.data_key
     if key is None or village is None:
+        return None
+    if await turn.store.data_keys.stored() != key.fingerprint:
+        log.error("a name was not looked up: %s", texts.DATA_KEY_CHANGED_LOG)
         return None
     matches = [
         p
