@@ -14,6 +14,7 @@ from storage import Database, Store
 from storage.repos.outbox import PRIORITY_ALERT
 
 from . import texts
+from .personal_info import shown
 from .town import Town
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,9 @@ async def notify_leaders(
     ]
     now = town.clock.now()
     for chat in chats:
-        await store.outbox.enqueue(chat=chat, text=text, purpose=purpose, at=now, priority=PRIORITY_ALERT, flush=False)
+        await store.outbox.enqueue(
+            chat=chat, text=shown(text, purpose), purpose=purpose, at=now, priority=PRIORITY_ALERT, flush=False
+        )
     return chats
 
 

@@ -18,6 +18,7 @@ from storage.repos.outbox import PRIORITY_REPLY
 from . import texts
 from .chat_events import notify_leaders
 from .parsing import normalize
+from .personal_info import shown
 from .town import Town
 from .turn import Turn
 
@@ -64,7 +65,9 @@ async def report_notice(store: Store, town: Town, notice: Notice) -> bool:
     if getattr(claimed, "rowcount", 0) != 1:
         return False
     if notice.chat:
-        await store.outbox.enqueue(chat=notice.chat, text=text, purpose="receipt", at=now, priority=PRIORITY_REPLY)
+        await store.outbox.enqueue(
+            chat=notice.chat, text=shown(text, "receipt"), purpose="receipt", at=now, priority=PRIORITY_REPLY
+        )
     else:  # a scheduled or config notice: nobody asked in a chat, so the leaders hear
         await notify_leaders(store, town, text, purpose="receipt")
     return True

@@ -56,6 +56,21 @@ def mask_text(text: str) -> str:
     return MOBILE.sub(lambda m: mask_phone(m[1]), text)
 
 
+#: What may carry a whole mobile number: a notice (a town's hotline is the common reason). An ID
+#: number is never sent; a notice that holds one is refused before anything is queued.
+PHONES_SHOWN_IN = frozenset({"notice"})
+
+
+def shown(text: str, purpose: str) -> str:
+    """What an outgoing message may show: ID numbers always masked, mobile numbers outside notices."""
+    text = ID_NUMBER.sub(lambda m: mask_id(m[1]), text)
+    return text if purpose in PHONES_SHOWN_IN else MOBILE.sub(lambda m: mask_phone(m[1]), text)
+
+
+def has_id_number(text: str) -> bool:
+    return ID_NUMBER.search(text) is not None
+
+
 class MaskingFilter(logging.Filter):
     """Masks ID and phone numbers in every record that passes, whoever logged it."""
 

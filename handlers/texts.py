@@ -393,6 +393,12 @@ def data_key_changed() -> str:
     return "⚠️ 数据密钥已更换，机器人需用新密钥重启后才能登记人员。本条未登记，请联系镇防控办，重启后再发一次。"
 
 
+def notice_has_id_number() -> str:
+    return (
+        "⚠️ 通知里有身份证号，未发送：身份证号不能发到各村群里。请删去身份证号（需要时写姓名或手机号）后重新发送。"
+    )
+
+
 def no_data_key() -> str:
     return "⚠️ 本系统尚未配置数据密钥，暂不能登记个人信息（姓名、电话、身份证号）。请镇防控办管理员运行 `villagebot keygen` 生成密钥并设置 VILLAGEBOT_DATA_KEY 后重启。"
 

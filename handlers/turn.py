@@ -18,6 +18,7 @@ from storage.repos.reports import DayReport
 from .chat_events import notify_leaders
 from .directory import ChatTarget, Speaker
 from .messages import IncomingMessage, OutgoingMessage
+from .personal_info import shown
 from .town import Town
 
 
@@ -83,7 +84,7 @@ class Turn:
     async def send(self, message: OutgoingMessage) -> None:
         await self.store.outbox.enqueue(
             chat=message.chat,
-            text=message.text,
+            text=shown(message.text, message.purpose),
             purpose=message.purpose,
             at=self.town.clock.now(),
             priority=message.priority,

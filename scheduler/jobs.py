@@ -15,6 +15,7 @@ import logging
 from handlers import texts
 from handlers.actions.notices import queue_notice
 from handlers.actions.progress import template_and_example
+from handlers.personal_info import shown
 from handlers.town import Town
 from handlers.town_report import build_town_report, render_text
 from storage import Database, Store
@@ -38,6 +39,7 @@ async def _send_once(
     claim = await store.scheduled_sends.claim(day, kind, chat, now)
     if claim is None:
         return False
+    text = shown(text, kind)
     row = await store.outbox.enqueue(chat=chat, text=text, purpose=kind, at=now, priority=priority, mentions=mentions)
     await store.scheduled_sends.attach(claim, row.id)
     return True
@@ -156,7 +158,7 @@ async def send_due_scheduled_notices(town: Town, database: Database, now: dt.dat
             else:
                 reply = None  # every village's group removed the bot: the 0/N delivery report, written already, says so
             if reply is not None:
-                await store.outbox.enqueue(chat=scheduled.chat, text=reply, purpose="receipt", at=now)
+                await store.outbox.enqueue(chat=scheduled.chat, text=shown(reply, "receipt"), purpose="receipt", at=now)
             sent += groups
     return sent
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import os
 import signal
 import socket
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from chat_harness import Chat, FakePlatform
 from controlled_process import TickingClock
+from number_leaks import LeakingRecords, describe, scan_database
 from offline import NetworkGuard
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -46,14 +48,26 @@ def _print_asyncio_tasks(signum: int, frame: object) -> None:
 signal.signal(signal.SIGUSR1, _print_asyncio_tasks)
 
 NETWORK_GUARD = NetworkGuard()
+LEAKING_RECORDS = LeakingRecords()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     NETWORK_GUARD.install()
+    logging.getLogger().addHandler(LEAKING_RECORDS)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     NETWORK_GUARD.uninstall()
+    logging.getLogger().removeHandler(LEAKING_RECORDS)
+
+
+@pytest.fixture(autouse=True)
+def logs_show_no_whole_number() -> Iterator[None]:
+    """Every log line of the test, after the masking filter the bot installs (tests/number_leaks.py)."""
+    LEAKING_RECORDS.take()
+    yield
+    found = LEAKING_RECORDS.take()
+    assert not found, describe(found)
 
 
 @pytest.fixture(autouse=True)
@@ -85,21 +99,27 @@ async def _admin(statement: str) -> None:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> AsyncIterator[Database]:
-    """A fresh, migrated database: an SQLite file, or a PostgreSQL schema of its own."""
+    """A fresh, migrated database: an SQLite file, or a PostgreSQL schema of its own. What the test
+    left in it is scanned for whole ID and mobile numbers (tests/number_leaks.py) before it goes."""
+    config: TownConfig = request.getfixturevalue("town_config")
     if request.param == "sqlite":
         db = Database(f"sqlite:///{tmp_path}/villagebot.db")
         await db.migrate()
         yield db
+        found = await scan_database(db, config)
         await db.close()
+        assert not found, describe(found)
         return
     if not postgres_answers():
         pytest.skip("PostgreSQL does not answer at 127.0.0.1:5432 (start it to run the PostgreSQL half)")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     await _admin(f'CREATE SCHEMA "{schema}"')
     db = Database(PG_URL, schema=schema)
+    found: list[str] = []
     try:
         await db.migrate()
         yield db
+        found = await scan_database(db, config)
     finally:
         await db.close()
         # A connection a cancelled task left checked out (idle in a transaction) would block the
@@ -109,6 +129,7 @@ async def database(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -
             f"WHERE application_name = 'villagebot-{schema}' AND pid <> pg_backend_pid()"
         )
         await _admin(f'DROP SCHEMA "{schema}" CASCADE')
+    assert not found, describe(found)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from .. import texts
 from ..parsing import ParseResult
 from ..parsing.donation import DonationGift
 from ..permissions import Action, allowed
+from ..personal_info import mask_text
 from ..turn import Turn
 
 
@@ -29,6 +30,7 @@ async def record_donation(turn: Turn, result: ParseResult[DonationGift]) -> None
         await turn.reply(texts.admins_only("捐赠记录"))
         return
     gift = result.payload
+    donor = mask_text(gift.donor)  # 张三丰 电话139…: the donor is stored, and thanked, masked
     amount = Decimal(str(gift.amount_yuan))
     if amount > MAX_DONATION_YUAN:
         await turn.reply(texts.donation_too_large(money(amount), "10亿元"))
@@ -38,10 +40,10 @@ async def record_donation(turn: Turn, result: ParseResult[DonationGift]) -> None
         written = "、".join(f"{i.name}{texts.number(i.quantity)}{i.unit}" for i in too_many)
         await turn.reply(texts.donation_too_large(written, "1亿"))
         return
-    items = [item.to_json() for item in gift.items]
+    items = [{**item.to_json(), "name": mask_text(item.name)} for item in gift.items]
     await turn.store.donations.add(
         day=turn.day,
-        donor=gift.donor,
+        donor=donor,
         amount_yuan=amount,
         items=items,
         by=turn.speaker.id,
@@ -52,7 +54,7 @@ async def record_donation(turn: Turn, result: ParseResult[DonationGift]) -> None
     this_goods = "、".join(f"{i.name}{texts.number(i.quantity)}{i.unit}" for i in gift.items)
     await turn.reply(
         texts.donation_recorded(
-            gift.donor,
+            donor,
             gift.organisation,
             f"{money(amount)}元" if amount else "",
             this_goods,

@@ -8,6 +8,7 @@ from ..messages import OutgoingMessage
 from ..parsing import ParseResult
 from ..parsing.inspection import InspectionFinding
 from ..permissions import Action, allowed
+from ..personal_info import mask_text
 from ..turn import Turn
 
 
@@ -15,7 +16,8 @@ async def open_item(turn: Turn, result: ParseResult[InspectionFinding]) -> None:
     if not allowed(Action.INSPECT, turn.speaker.role):
         await turn.reply(texts.admins_only("督查问题"))
         return
-    place, problem = result.payload.place, result.payload.problem
+    # A phone or ID number written into a finding is stored, and shown, masked.
+    place, problem = mask_text(result.payload.place), mask_text(result.payload.problem)
     known = turn.town.directory.resolve_place(place)
     village = known.village if known else None
     item = await turn.store.inspections.open(

@@ -15,6 +15,7 @@ from ..delivery_reports import report_notice
 from ..parsing import ParseResult
 from ..parsing.notice import NoticeRequest
 from ..permissions import Action, allowed
+from ..personal_info import has_id_number, shown
 from ..town import Town
 from ..transport import DeliveryFailure
 from ..turn import Turn
@@ -67,7 +68,7 @@ async def queue_notice(
         at=at,
         after={"body": body, "villages": list(villages), "groups": sending, "unreachable": len(targets) - sending},
     )
-    text = texts.notice_text(town.name, body)
+    text = shown(texts.notice_text(town.name, body), "notice")  # the admin's phone numbers stay
     now = town.clock.now()  # due now by our clock, whatever the sender's phone said the time was
     row_ids = await store.outbox.enqueue_many(
         [chat for _, chat, _ in targets], text=text, purpose="notice", at=now, priority=PRIORITY_BULK
@@ -91,6 +92,9 @@ async def broadcast_notice(turn: Turn, result: ParseResult[NoticeRequest]) -> No
     unknown = request.unknown_villages
     if unknown:
         await turn.reply(texts.notice_unknown_villages(unknown, directory.village_names))
+        return
+    if has_id_number(request.body):
+        await turn.reply(texts.notice_has_id_number())
         return
     queued = await queue_notice(
         turn.store,

@@ -9,6 +9,7 @@ from .. import texts
 from ..clock import at_local
 from ..commands import Command
 from ..permissions import Action, allowed
+from ..personal_info import has_id_number
 from ..town import Town
 from ..turn import Turn
 
@@ -56,11 +57,14 @@ async def schedule_notice(turn: Turn, command: Command) -> None:
         await turn.reply(texts.scheduled_notice_usage())
         return
     run_at, body = parsed
+    if has_id_number(body):
+        await turn.reply(texts.notice_has_id_number())
+        return
     notice = await turn.store.scheduled_notices.add(
         run_at=run_at, body=body, villages=[], by=turn.speaker.id, at=turn.message.at, chat=turn.message.chat
     )
-    shown = run_at.astimezone(turn.town.zone).strftime("%m月%d日 %H:%M")
-    await turn.reply(texts.scheduled_notice_confirmed(notice.id, shown, None))
+    when = run_at.astimezone(turn.town.zone).strftime("%m月%d日 %H:%M")
+    await turn.reply(texts.scheduled_notice_confirmed(notice.id, when, None))
 
 
 async def list_scheduled(turn: Turn, command: Command) -> None:
