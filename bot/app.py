@@ -57,6 +57,9 @@ class App:
             await database.close()
             raise
         town = Town.build(config, clock, data_key)
+        async with database.transaction() as store:  # once after an upgrade or a template change
+            await store.reports.rebuild_summaries(town.required)
+            await store.checkpoints.rebuild_day_totals()
         dispatcher = Dispatcher(town, database)
         senders: dict[str, OutboxSender] = {}
         events = TownChatEvents(town, database, wake=lambda: _wake(senders))

@@ -50,6 +50,7 @@ class Turn:
             by=self.speaker.id,
             at=self.message.at,
             chat=self.message.chat,
+            required=self.town.required,
         )
         await self.store.audit.record(
             actor=self.speaker.id,

@@ -89,6 +89,52 @@ class ReportRevision(Base):
     __table_args__ = (sa.Index("ix_report_revisions_village_day", "village", "day"),)
 
 
+class ReportDaySummary(Base):
+    """A village's day, merged from its revisions, kept up to date in the transaction that adds one:
+    the day's report reads one row per village, not the revisions."""
+
+    __tablename__ = "report_days"
+    village: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(primary_key=True, index=True)
+    fields: Mapped[dict[str, Any]]
+    complete: Mapped[bool]
+    late: Mapped[bool]
+    first_at: Mapped[dt.datetime | None]
+    last_at: Mapped[dt.datetime | None]
+    revisions: Mapped[int]
+
+
+class ReportFieldTotal(Base):
+    """One field's sum over every village's merged figures for one day: totals since the campaign
+    start add up one row per day and field, however many revisions there were."""
+
+    __tablename__ = "report_field_totals"
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    field: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    value: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class CheckpointDayTotal(Base):
+    """A day's checkpoint figures, added to as each registration is stored."""
+
+    __tablename__ = "checkpoint_day_totals"
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    entries: Mapped[int]
+    vehicles: Mapped[int]
+    people: Mapped[int]
+    fevers: Mapped[int]
+    key_area_arrivals: Mapped[int]
+
+
+class SummaryState(Base):
+    """What the kept-up summaries were built for (the template's required fields, for the reports):
+    when that changes, they are built again from the records at start."""
+
+    __tablename__ = "summary_state"
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    built_for: Mapped[str] = mapped_column(sa.Text)
+
+
 class CheckpointEntry(Base):
     __tablename__ = "checkpoint_entries"
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)

@@ -8,11 +8,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import delete, distinct, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import CheckpointEntry, Donation, DonationItem, InspectionItem, is_row_id
+from ..models import (
+    CheckpointDayTotal,
+    CheckpointEntry,
+    Donation,
+    DonationItem,
+    InspectionItem,
+    SummaryState,
+    is_row_id,
+)
+from ..upsert import insert_or_ignore
 
+CHECKPOINT_SUMMARY = "checkpoints"
+CHECKPOINT_SUMMARY_VERSION = "1"  # raised when what a day total counts changes: they are built again
 FEVER_AT = 37.3  # °C; the same threshold the parser flags a registration with
 
 
@@ -37,25 +48,87 @@ class DonationTotals:
         return self.organisations + self.people
 
 
+def _counted(entry: CheckpointEntry) -> CheckpointTotals:
+    """What one registration adds to its day: a vehicle when it has a plate, a fever per reading."""
+    return CheckpointTotals(
+        entries=1,
+        vehicles=int(entry.plate is not None),
+        people=entry.persons or 0,
+        fevers=sum(t >= FEVER_AT for t in entry.temperatures) or int(entry.fever),
+        key_area_arrivals=int(entry.key_area),
+    )
+
+
 class CheckpointEntries:
+    """Registrations, and each day's totals added to as they are stored (checkpoint_day_totals):
+    the totals since the campaign start read one row per day. Built from the registrations at the
+    first start that finds them missing (summary_state)."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._day_totals_built: bool | None = None
+
+    async def _day_totals_hold(self) -> bool:
+        if self._day_totals_built is None:
+            query = select(SummaryState.built_for).where(SummaryState.name == CHECKPOINT_SUMMARY)
+            self._day_totals_built = (await self.session.scalars(query)).first() == CHECKPOINT_SUMMARY_VERSION
+        return self._day_totals_built
 
     async def add(self, **values: Any) -> CheckpointEntry:
         entry = CheckpointEntry(**values)
         self.session.add(entry)
         await self.session.flush()
+        if await self._day_totals_hold():
+            await self._add_to_day(entry.day, _counted(entry))
         return entry
 
+    async def _add_to_day(self, day: dt.date, counted: CheckpointTotals) -> None:
+        added = vars(counted)
+        statement = insert_or_ignore(self.session, CheckpointDayTotal).values(day=day, **added)
+        table = CheckpointDayTotal.__table__.c
+        statement = statement.on_conflict_do_update(
+            index_elements=["day"], set_={name: table[name] + statement.excluded[name] for name in added}
+        )
+        await self.session.execute(statement)
+
+    async def rebuild_day_totals(self) -> bool:
+        """At start, once: the day totals from every registration. True when they were built now."""
+        state = await self.session.get(SummaryState, CHECKPOINT_SUMMARY, with_for_update=True)
+        if state is not None and state.built_for == CHECKPOINT_SUMMARY_VERSION:
+            return False
+        await self.session.execute(delete(CheckpointDayTotal))
+        by_day: dict[dt.date, CheckpointTotals] = {}
+        query = select(CheckpointEntry).execution_options(yield_per=2000)
+        async for entry in await self.session.stream_scalars(query):
+            day = by_day.setdefault(entry.day, CheckpointTotals())
+            for name, value in vars(_counted(entry)).items():
+                setattr(day, name, getattr(day, name) + value)
+        if by_day:
+            await self.session.execute(insert(CheckpointDayTotal), [{"day": d, **vars(t)} for d, t in by_day.items()])
+        if state is None:
+            self.session.add(SummaryState(name=CHECKPOINT_SUMMARY, built_for=CHECKPOINT_SUMMARY_VERSION))
+        else:
+            state.built_for = CHECKPOINT_SUMMARY_VERSION
+        await self.session.flush()
+        self._day_totals_built = True
+        return True
+
     async def totals(self, first: dt.date, last: dt.date) -> CheckpointTotals:
+        if not await self._day_totals_hold():
+            return await self.counted_totals(first, last)
+        names = list(vars(CheckpointTotals()))
+        columns = [func.coalesce(func.sum(getattr(CheckpointDayTotal, n)), 0) for n in names]
+        query = select(*columns).where(CheckpointDayTotal.day >= first, CheckpointDayTotal.day <= last)
+        row = (await self.session.execute(query)).one()
+        return CheckpointTotals(**{n: int(v) for n, v in zip(names, row, strict=True)})
+
+    async def counted_totals(self, first: dt.date, last: dt.date) -> CheckpointTotals:
+        """`totals` from the registrations themselves (and what the day totals are checked against)."""
         query = select(CheckpointEntry).where(CheckpointEntry.day >= first, CheckpointEntry.day <= last)
         totals = CheckpointTotals()
         for entry in (await self.session.scalars(query)).all():
-            totals.entries += 1
-            totals.vehicles += entry.plate is not None
-            totals.people += entry.persons or 0
-            totals.fevers += sum(t >= FEVER_AT for t in entry.temperatures) or int(entry.fever)
-            totals.key_area_arrivals += entry.key_area
+            for name, value in vars(_counted(entry)).items():
+                setattr(totals, name, getattr(totals, name) + value)
         return totals
 
     async def alerts(self, day: dt.date) -> list[CheckpointEntry]:
