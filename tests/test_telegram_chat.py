@@ -42,7 +42,7 @@ from waiting import eventually
 
 from bot.app import App
 from bot.platforms import telegram_adapter
-from bot.telegram_adapter import HTTP_TIMEOUT, TelegramAdapter
+from bot.telegram_adapter import HTTP_TIMEOUT, POLL_GAP, TelegramAdapter
 from bot.telegram_limits import SendLimits
 from bot.telegram_webhook import WebhookServer
 from handlers.clock import ManualClock
@@ -124,11 +124,13 @@ async def running_bot(
     limits: SendLimits | None = None,
     http_timeout: float = HTTP_TIMEOUT,
     merges: bool = True,
+    poll_gap: float = POLL_GAP,
 ) -> AsyncIterator[Running]:
     """`merges=False`: each outbox row its own message, for tests of Telegram's limits themselves."""
     app = await App.start(config, clock=clock, database=database)
     adapter = telegram_adapter(
-        app, telegram.token, limits=limits, poll_timeout=5, retry_seconds=0.05, http_timeout=http_timeout
+        app, telegram.token, limits=limits, poll_timeout=5, retry_seconds=0.05, http_timeout=http_timeout,
+        poll_gap=poll_gap,
     )
     adapter.merges = merges
     sender = app.add_platform(adapter)
