@@ -233,6 +233,17 @@ class TelegramStandIn:
             message["edit_date"] = message["date"]
         return self.queue_update({"edited_message" if edited else "message": message})
 
+    def edit(self, message: dict[str, Any], text: str, *, edit_date: int | None = None) -> dict[str, Any]:
+        """The author edits `message` (as queued) to say `text`: an edited_message update, with the
+        message's id and date and an edit_date (the stand-in's `now` by default); the update."""
+        edited = {k: v for k, v in message.items() if k not in ("text", "entities")}
+        edited["text"] = text
+        found = self._auto_entities(text)
+        if found:
+            edited["entities"] = found
+        edited["edit_date"] = edit_date if edit_date is not None else self._date()
+        return self.queue_update({"edited_message": edited})
+
     def queue_update(self, update: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             update = {"update_id": next(self._ids), **update}

@@ -231,12 +231,6 @@ async def test_a_head_is_appointed_by_replying_to_them_or_by_picking_them_from_t
     assert (await bot.replies(report))[0].startswith("✅ 已收到王岘村")
 
 
-async def test_an_edited_message_is_not_handled_again(bot: Running) -> None:
-    bot.telegram.queue_message(WUXING, WUXING_HEAD, FULL_REPORT, edited=True)
-    await bot.settle()
-    assert bot.telegram.sent == []
-
-
 async def test_mentions_notify_the_person_by_name_with_a_text_mention(bot: Running) -> None:
     bot.says(WUXING, WUXING_HEAD, "好的", first_name="张村长")
     await bot.settle()
