@@ -408,7 +408,16 @@ class TelegramAdapter:
         await stop.wait()
 
     async def _receive_json(self, data: dict[str, Any]) -> None:
-        update = Update.de_json(data, self.bot)
+        """An update by webhook. One the library cannot read is logged and answered 200 all the
+        same (skipped): Telegram would send it again, unreadable again, forever."""
+        try:
+            update = Update.de_json(data, self.bot)
+        except Exception as exc:
+            log.error(
+                "skipped Telegram update %s, which python-telegram-bot cannot read (%s): %s",
+                data.get("update_id"), _reason(exc), _shown(json.dumps(data, ensure_ascii=False)),
+            )
+            return
         await self.receive_update(update)
 
     # --- sending ----------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from telegram_standin import (
     in_milliseconds,
     town_toml,
 )
-from test_telegram_chat import running_bot
+from test_telegram_chat import free_port, running_bot, webhook_town
 from test_telegram_sending import until_all_sent
 
 from bot.app import App
@@ -196,3 +196,23 @@ async def test_an_update_the_library_cannot_read_is_logged_and_skipped_and_the_r
         assert len(await bot.replies(report)) == 1
     [logged] = [r.getMessage() for r in caplog.records if "skipped Telegram update" in r.getMessage()]
     assert str(odd["update_id"]) in logged and "1700000000000" in logged
+
+
+async def test_by_webhook_an_unreadable_update_is_answered_200_and_skipped_and_an_edit_is_heard(
+    database: Database, telegram: TelegramStandIn, clock: ManualClock, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR)
+    config = webhook_town(telegram, monkeypatch, free_port())
+    async with running_bot(config, database, telegram, clock) as bot:
+        odd = {"update_id": 77, "message": {"message_id": 90, "date": 1_700_000_000_000, "text": "日报",
+                                            "chat": {"id": WUXING, "type": "supergroup"}}}
+        assert await telegram.push_to_webhook(odd) == 200  # not 500: Telegram would send it forever
+        report = telegram.queue_message(WUXING, WUXING_HEAD, FULL_REPORT)
+        assert await telegram.push_to_webhook(report) == 200
+        edit = telegram.edit(report["message"], FULL_REPORT.replace("发热0人", "发热1人"))
+        assert await telegram.push_to_webhook(edit) == 200
+        await bot.settle()
+    first, second = telegram.replies_to(WUXING, report["message"]["message_id"])
+    assert first.startswith("✅ 已收到") and second.startswith("✏️ 已按修改后的消息更新")
+    assert [r for r in caplog.records if "skipped Telegram update 77" in r.getMessage()]
