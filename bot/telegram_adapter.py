@@ -219,12 +219,12 @@ class TelegramAdapter:
                 with self.answers.watch() as answer:
                     try:
                         await self.bot.initialize()
-                    except InvalidToken:
-                        raise PlatformError(self._token_refused()) from None
+                    except InvalidToken:  # 401, or 404: a wrong base_url gets that too
+                        raise PlatformError(f"{self._token_refused()} ({self._heard('getMe', answer)})") from None
                     except TelegramError as exc:
                         if answer.status == HTTPStatus.OK:  # an answer, but not JSON: it will not pass
                             raise PlatformError(self._unreadable("getMe", answer, exc)) from None
-                        raise DeliveryError(f"Telegram getMe failed: {exc.message}") from None
+                        raise DeliveryError(f"{exc.message}; {self._heard('getMe', answer)}") from None
                     except Exception as exc:  # the library could not read the answer: it will not pass
                         raise PlatformError(self._unreadable("getMe", answer, exc)) from exc
                 self._me = self.bot.bot
@@ -605,6 +605,12 @@ class TelegramAdapter:
 
     def _api_host(self) -> str:
         return urlsplit(self.base_url).netloc or self.base_url
+
+    def _heard(self, what: str, answer: _Answer) -> str:
+        """What the server answered to a call, for a log line or an error."""
+        if answer.status is None:
+            return f"{what} at {self.base_url} got no answer"
+        return f"{what} at {self.base_url} answered HTTP {answer.status}: {answer.shown()}"
 
     def _unreadable(self, what: str, answer: _Answer, exc: BaseException) -> str:
         """One sentence for an answer the library could not read: the call, the server, the answer."""

@@ -167,6 +167,20 @@ async def test_an_unreadable_answer_to_a_start_up_call_names_the_call_and_the_se
     assert len(telegram.calls("deleteWebhook")) == 1
 
 
+async def test_a_getme_that_fails_for_a_moment_is_retried_and_the_log_names_the_server_and_its_answer(
+    database: Database, town: TownConfig, telegram: TelegramStandIn, clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    telegram.refuse("getMe", 502, "Bad Gateway", times=2)
+    async with running_bot(town, database, telegram, clock) as bot:
+        report = bot.says(WUXING, WUXING_HEAD, FULL_REPORT)
+        assert len(await bot.replies(report)) == 1
+    warnings = [r.getMessage() for r in caplog.records if "cannot reach the Telegram Bot API" in r.getMessage()]
+    assert len(warnings) == 2
+    assert f"getMe at {telegram.base_url} answered HTTP 502" in warnings[0] and '"Bad Gateway"' in warnings[0]
+
+
 # --- polling ------------------------------------------------------------------------------------------
 
 
