@@ -151,7 +151,7 @@ async def test_edited_chat_and_an_edited_notice_stay_silent(bot: Running) -> Non
     await edited(bot, chat, "大家好，今天下雨了，记得戴口罩")
     await edited(bot, notice, "通知：今晚9点各村开会。")
     await edited(bot, bot.says(WANGXIAN, RESIDENT, "好的"), "收到")  # a head's word, not a head's report
-    assert len(bot.telegram.sent) == sent + 0
+    assert len(bot.telegram.sent) == sent
     assert not [t for t in bot.telegram.sent_to(WUXING) if "9点" in t]
 
 
@@ -186,3 +186,28 @@ async def test_a_report_and_its_edit_that_arrive_together_count_as_edited(
         day = await wuxing_today(bot)
     assert (day.fields["disinfections"], day.revisions) == (3, 1)
     assert not [r for r in caplog.records if "one by one" in r.getMessage()]  # stored together
+
+
+async def test_an_edited_correction_replaces_that_correction(bot: Running) -> None:
+    bot.says(WUXING, WUXING_HEAD, FULL_REPORT)
+    await bot.settle()
+    bot.clock.advance(dt.timedelta(minutes=1))
+    correction = bot.says(WUXING, WUXING_HEAD, "更正 发热1人")
+    await bot.settle()
+    await edited(bot, correction, "更正 发热2人")
+    assert "发热：1 → 2" in (await bot.replies(correction))[-1]
+    day = await wuxing_today(bot)
+    assert (day.fields["fever"], day.revisions) == (2, 2)
+
+
+async def test_an_edited_temperature_reading_is_not_recorded_again(bot: Running) -> None:
+    bot.says(WUXING, WUXING_HEAD, REGISTER)
+    await bot.settle()
+    reading = bot.says(WUXING, WUXING_HEAD, "欧阳娜娜 36.5")
+    assert len(await bot.replies(reading)) == 1
+    await edited(bot, reading, "欧阳娜娜 38.5")
+    assert len(await bot.replies(reading)) == 1  # a command other than 登记: as first sent, once
+    assert bot.telegram.sent_to(LEADERS) == []  # and no fever alert from the edit
+    async with bot.app.database.transaction() as store:
+        [person] = await store.people.observing("五星村")
+        assert [check.celsius for check in await store.people.temperatures(person.id)] == [36.5]
