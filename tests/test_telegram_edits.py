@@ -117,6 +117,7 @@ async def test_an_edit_that_leaves_a_figure_out_says_what_is_missing_now(bot: Ru
 
 async def test_the_same_edit_delivered_twice_is_handled_once_and_a_second_edit_again(bot: Running) -> None:
     report = bot.says(WUXING, WUXING_HEAD, FULL_REPORT)
+    assert len(await bot.replies(report)) == 1  # answered before the edit comes: two answers, not one merged
     await edited(bot, report, FULL_REPORT.replace("居家观察12人", "居家观察13人"))
     bot.telegram.forget_confirmations()  # Telegram sends the message and the edit again
     await bot.settle()
@@ -147,6 +148,7 @@ async def test_edited_chat_and_an_edited_notice_stay_silent(bot: Running) -> Non
     chat = bot.says(WUXING, RESIDENT, "大家好，今天天气不错")
     notice = bot.says(LEADERS, ADMIN, "通知：今晚8点各村开会。")
     await bot.settle()
+    await bot.telegram.until(lambda t: any("已送达" in m for m in t.sent_to(LEADERS)), what="the notice's receipt")
     sent = len(bot.telegram.sent)
     await edited(bot, chat, "大家好，今天下雨了，记得戴口罩")
     await edited(bot, notice, "通知：今晚9点各村开会。")
