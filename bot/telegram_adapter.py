@@ -9,9 +9,18 @@ tries the same update again; a restart gets every unconfirmed update again from 
 inbound table makes a redelivered message a no-op. With `[telegram] webhook_url` set, updates
 come by webhook instead (bot/telegram_webhook.py), answered 200 only once stored.
 
-Edited messages are ignored (not even requested from Telegram): a report, registration or notice
-counts as it was sent; figures are changed with 更正, which leaves an audit trail, and an edited
-通知 must not go to every village twice.
+Edited messages are asked for too, and handed on as an `IncomingMessage` with `edited_at` set
+(its `at` stays the time it was first sent, as Telegram dates it): the handlers decide what an edit
+means (an edited report updates that report; an edited 通知 is not sent again).
+
+Answers python-telegram-bot cannot read are told apart from answers that never came: every Bot
+API answer is kept, for the call that made it, by the request class (`_Request.do_request`, the
+library's public extension point). A send the server accepted (`ok: true`) whose answer the
+library then fails to read (a `date` in milliseconds, a field missing) is recorded as sent, with
+the message id read from the raw answer where it has one, not sent again as failed; a 200 that
+cannot be read at all is ambiguous. getMe and the other start-up calls whose answer cannot be
+read stop the bot with one message naming the call, the server and what it answered. A
+getUpdates answered at once with nothing is not called again before `poll_gap` seconds.
 
 Sending goes through `deliver`, called by the outbox sender: within Telegram's limits
 (bot/telegram_limits.py, with `[telegram] per_second` and `per_chat_per_minute`), split at 4096
@@ -26,14 +35,17 @@ rebinds the group or tells the leaders: this module keeps no town business.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import json
 import logging
 import os
 import re
 import warnings
 from collections import OrderedDict
-from collections.abc import Awaitable, Sequence
-from dataclasses import replace
+from collections.abc import Awaitable, Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -69,8 +81,13 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 BASE_URL_ENV = "TELEGRAM_BASE_URL"
-ALLOWED_UPDATES = ("message",)  # edited messages, reactions, callbacks: not asked for
+ALLOWED_UPDATES = ("message", "edited_message")  # reactions, callbacks, channel posts: not asked for
 POLL_TIMEOUT = 50  # seconds Telegram may hold a getUpdates open
+#: Seconds between two getUpdates at least, when the first came back at once with nothing: a
+#: server that does not hold the poll open (an emulator, a proxy) is not asked many times a second.
+POLL_GAP = 1.0
+#: Characters of an unreadable answer quoted in a log line or an error.
+SHOWN_ANSWER = 300
 HTTP_TIMEOUT = 10.0
 CONNECT_TIMEOUT = 5.0  # python-telegram-bot's own default
 #: httpx errors raised before the request was (completely) sent: Telegram cannot have the message.
@@ -121,10 +138,12 @@ class TelegramAdapter:
         poll_timeout: int = POLL_TIMEOUT,
         retry_seconds: float = 1.0,
         http_timeout: float = HTTP_TIMEOUT,
+        poll_gap: float = POLL_GAP,
     ) -> None:
         """`receive` stores what people say; `events` hears of moved groups and removed bots.
         `limits`: Telegram's flood limits, by default those of `settings` (`[telegram]`).
-        `http_timeout`: seconds a Bot API call (a send) may take before it counts as unanswered.
+        `http_timeout`: seconds a Bot API call (a send) may take before it counts as unanswered;
+        `poll_gap`: seconds between getUpdates calls at least, when one came back at once empty.
         `config_source` names the config file in messages that ask for a change there; `commands`
         is the menu Telegram shows when someone types "/" (command, description)."""
         self.receive = receive
@@ -134,15 +153,17 @@ class TelegramAdapter:
         self.commands = tuple(commands)
         self.poll_timeout = poll_timeout
         self.retry_seconds = retry_seconds
+        self.poll_gap = poll_gap
+        self.answers = _Answers()
         self.base_url = os.environ.get(BASE_URL_ENV) or self.settings.base_url or DEFAULT_BASE_URL
         self.bot = Bot(
             token,
             base_url=self.base_url,
-            request=_SendRequest(
-                connection_pool_size=16, read_timeout=http_timeout, write_timeout=http_timeout,
+            request=_Request(
+                self.answers, connection_pool_size=16, read_timeout=http_timeout, write_timeout=http_timeout,
                 pool_timeout=http_timeout, connect_timeout=min(http_timeout, CONNECT_TIMEOUT),
             ),
-            get_updates_request=HTTPXRequest(connection_pool_size=1, read_timeout=HTTP_TIMEOUT),
+            get_updates_request=_Request(self.answers, connection_pool_size=1, read_timeout=HTTP_TIMEOUT),
         )
         self.limiter = SendLimiter(limits or configured_limits(self.settings))
         self.people = KnownPeople()
@@ -195,12 +216,17 @@ class TelegramAdapter:
             return self._me
         async with self._starting:
             if self._me is None:
-                try:
-                    await self.bot.initialize()
-                except InvalidToken:
-                    raise PlatformError(self._token_refused()) from None
-                except TelegramError as exc:
-                    raise DeliveryError(f"Telegram getMe failed: {exc.message}") from None
+                with self.answers.watch() as answer:
+                    try:
+                        await self.bot.initialize()
+                    except InvalidToken:  # 401, or 404: a wrong base_url gets that too
+                        raise PlatformError(f"{self._token_refused()} ({self._heard('getMe', answer)})") from None
+                    except TelegramError as exc:
+                        if answer.status == HTTPStatus.OK:  # an answer, but not JSON: it will not pass
+                            raise PlatformError(self._unreadable("getMe", answer, exc)) from None
+                        raise DeliveryError(f"{exc.message}; {self._heard('getMe', answer)}") from None
+                    except Exception as exc:  # the library could not read the answer: it will not pass
+                        raise PlatformError(self._unreadable("getMe", answer, exc)) from exc
                 self._me = self.bot.bot
             return self._me
 
@@ -209,10 +235,13 @@ class TelegramAdapter:
         me = await self._ready()
         if not me.can_read_all_group_messages:
             log.warning(PRIVACY_WARNING, me.username, me.username)
-        try:
-            await self.bot.set_my_commands([BotCommand(command, text) for command, text in self.commands])
-        except TelegramError as exc:
-            log.warning("could not register the bot's commands with Telegram: %s", exc.message)
+        with self.answers.watch() as answer:
+            try:
+                await self.bot.set_my_commands([BotCommand(command, text) for command, text in self.commands])
+            except TelegramError as exc:
+                log.warning("could not register the bot's commands with Telegram: %s", exc.message)
+            except Exception as exc:  # an answer the library could not read: the menu is a nicety
+                log.warning("could not register the bot's commands: %s", self._unreadable("setMyCommands", answer, exc))
 
     async def _poll(self, stop: asyncio.Event) -> None:
         await self._until_done(
@@ -222,12 +251,11 @@ class TelegramAdapter:
         log.info("receiving Telegram updates by long polling as @%s", self._me.username if self._me else "?")
         offset: int | None = None
         failures = 0
+        loop = asyncio.get_running_loop()
         while not stop.is_set():
+            asked = loop.time()
             try:
-                updates = await self._until_stopped(
-                    self.bot.get_updates(offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES),
-                    stop,
-                )
+                updates = await self._until_stopped(self._get_updates(offset), stop)
             except _Stopped:
                 return
             except RetryAfter as exc:
@@ -243,9 +271,9 @@ class TelegramAdapter:
                 )
                 await self._pause(self._backoff(failures), stop)
                 continue
-            except TelegramError as exc:
+            except (TelegramError, DeliveryError) as exc:
                 failures += 1
-                log.warning("getUpdates failed (%s); trying again", exc.message)
+                log.warning("getUpdates failed (%s); trying again", _reason(exc))
                 await self._pause(self._backoff(failures), stop)
                 continue
             failures = 0
@@ -253,6 +281,37 @@ class TelegramAdapter:
                 return  # stopped while retrying: these updates stay unconfirmed at Telegram
             if updates:
                 offset = updates[-1].update_id + 1  # confirmed by the next getUpdates
+            elif not await self._pause(self.poll_gap - (loop.time() - asked), stop):
+                return  # came back at once with nothing: not asked again before poll_gap
+
+    async def _get_updates(self, offset: int | None) -> Sequence[Update]:
+        """The next updates. A batch the library cannot read (a field it chokes on in one update) is
+        read update by update from the raw answer; one that still cannot be read is logged, naming
+        its update_id and content, and skipped (confirmed), so that it does not hold up the rest."""
+        with self.answers.watch() as answer:
+            try:
+                return await self.bot.get_updates(
+                    offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
+                )
+            except TelegramError:
+                raise
+            except Exception as exc:
+                raw = answer.result()
+                if not isinstance(raw, list):
+                    raise DeliveryError(self._unreadable("getUpdates", answer, exc)) from exc
+        updates: list[Update] = []
+        for item in raw:
+            try:
+                updates.append(Update.de_json(item, self.bot))
+            except Exception as exc:
+                if not isinstance(item, dict) or not isinstance(item.get("update_id"), int):
+                    raise DeliveryError(self._unreadable("getUpdates", answer, exc)) from exc
+                log.error(
+                    "skipped Telegram update %s from %s, which python-telegram-bot cannot read (%s): %s",
+                    item["update_id"], self.base_url, _reason(exc), _shown(json.dumps(item, ensure_ascii=False)),
+                )
+                updates.append(Update(update_id=item["update_id"]))  # nothing in it: confirmed, not handled
+        return updates
 
     async def _store(self, updates: Sequence[Update], stop: asyncio.Event) -> bool:
         """Hand the updates to the app until they are stored; False if stopped first."""
@@ -293,9 +352,14 @@ class TelegramAdapter:
         me = await self._ready()
         messages: list[IncomingMessage] = []
         for update in updates:
+            if update.edited_message is not None:
+                edit = to_incoming(update.edited_message, me, self.people, edited=True)
+                if edit is not None:
+                    messages.append(edit)
+                continue
             message = update.message
             if message is None:
-                continue  # edited messages, channel posts and the like: see the module's docstring
+                continue  # channel posts and the like: not asked for
             if message.migrate_to_chat_id or message.migrate_from_chat_id:
                 await self._hand_over(messages)
                 messages = []
@@ -344,7 +408,16 @@ class TelegramAdapter:
         await stop.wait()
 
     async def _receive_json(self, data: dict[str, Any]) -> None:
-        update = Update.de_json(data, self.bot)
+        """An update by webhook. One the library cannot read is logged and answered 200 all the
+        same (skipped): Telegram would send it again, unreadable again, forever."""
+        try:
+            update = Update.de_json(data, self.bot)
+        except Exception as exc:
+            log.error(
+                "skipped Telegram update %s, which python-telegram-bot cannot read (%s): %s",
+                data.get("update_id"), _reason(exc), _shown(json.dumps(data, ensure_ascii=False)),
+            )
+            return
         await self.receive_update(update)
 
     # --- sending ----------------------------------------------------------------------------------
@@ -383,8 +456,11 @@ class TelegramAdapter:
             first_id = first_id or sent_id
         return first_id
 
-    async def _send(self, chat: str, part: Part, reply_to: str | None, message: OutgoingMessage) -> tuple[str, str]:
-        """Send one part; the chat it went to (a migrated group's new id) and Telegram's message id."""
+    async def _send(
+        self, chat: str, part: Part, reply_to: str | None, message: OutgoingMessage
+    ) -> tuple[str, str | None]:
+        """Send one part; the chat it went to (a migrated group's new id) and Telegram's message id
+        (None when the server accepted the message but its answer does not say the id)."""
         for _ in range(3):  # a group may be upgraded once; more than twice is not a migration
             chat_id = telegram_chat_id(chat)
             try:
@@ -394,13 +470,24 @@ class TelegramAdapter:
                     f"{chat} is at Telegram's limit of messages a minute; sending later", retry_after=wait.seconds
                 ) from None
             try:
-                sent: Message = await self.bot.send_message(
-                    chat_id,
-                    part.text,
-                    entities=part.entities or None,
-                    reply_parameters=_reply(reply_to),
-                    link_preview_options=None,
-                )
+                with self.answers.watch() as answer:
+                    try:
+                        sent: Message = await self.bot.send_message(
+                            chat_id,
+                            part.text,
+                            entities=part.entities or None,
+                            reply_parameters=_reply(reply_to),
+                            link_preview_options=None,
+                        )
+                    except TelegramError as exc:
+                        if answer.status != HTTPStatus.OK:
+                            raise
+                        raise self._unread_send(chat, answer, exc) from None  # 200, but not JSON
+                    except Exception as exc:  # answered, and the library could not read the answer
+                        if answer.accepted():
+                            self.limiter.arrived(chat_id, counted_at)
+                            return chat, self._accepted_unread(chat, answer, exc)
+                        raise self._unread_send(chat, answer, exc) from exc
                 self.limiter.arrived(chat_id, counted_at)
                 return chat, str(sent.message_id)
             except RetryAfter as exc:
@@ -432,6 +519,27 @@ class TelegramAdapter:
                 raise DeliveryError(f"Telegram: {exc.message}") from None
         raise DeliveryError(f"{message.chat} keeps moving to another chat id", failure=DeliveryFailure.MOVED)
 
+    def _accepted_unread(self, chat: str, answer: _Answer, exc: BaseException) -> str | None:
+        """A send the server accepted (`ok: true`) though its answer could not be read: it is sent,
+        and must not be sent again as failed. Its message id, where the raw answer has one."""
+        message_id = answer.message_id()
+        log.warning(
+            "%s accepted the message to %s (message id %s) but python-telegram-bot cannot read its answer "
+            "(%s): recorded as sent; the answer was %s",
+            self.base_url, chat, message_id or "not given", _reason(exc), answer.shown(),
+        )
+        return message_id
+
+    def _unread_send(self, chat: str, answer: _Answer, exc: BaseException) -> DeliveryError:
+        """An answer that does not say whether the server took the message: it may have, so the send
+        is ambiguous (sent again, counted and logged as possibly doubled), not a plain failure."""
+        return DeliveryError(
+            f"{self.base_url} gave an answer to the message to {chat} that cannot be read ({_reason(exc)}), "
+            f"so it may have arrived: HTTP {answer.status}: {answer.shown()}",
+            failure=DeliveryFailure.NO_ANSWER,
+            ambiguous=True,
+        )
+
     # --- helpers ----------------------------------------------------------------------------------
 
     async def _until_done(self, what: str, call: Any, stop: asyncio.Event, *, fix: str) -> None:
@@ -441,21 +549,26 @@ class TelegramAdapter:
         saying what to fix (`fix`), rather than a warning repeated forever."""
         attempt = 0
         while not stop.is_set():
-            try:
-                await self._until_stopped(call(), stop)
-                return
-            except _Stopped:
-                return
-            except InvalidToken:
-                raise PlatformError(self._token_refused()) from None
-            except BadRequest as exc:
-                raise PlatformError(f"Telegram refused {what}: {exc.message}; {fix}") from None
-            except RetryAfter as exc:
-                await self._pause(_seconds(exc), stop)
-            except TelegramError as exc:
-                attempt += 1
-                log.warning("Telegram %s failed (%s); trying again", what, exc.message)
-                await self._pause(self._backoff(attempt), stop)
+            with self.answers.watch() as answer:
+                try:
+                    await self._until_stopped(call(), stop)
+                    return
+                except _Stopped:
+                    return
+                except InvalidToken:
+                    raise PlatformError(self._token_refused()) from None
+                except BadRequest as exc:
+                    raise PlatformError(f"Telegram refused {what}: {exc.message}; {fix}") from None
+                except RetryAfter as exc:
+                    await self._pause(_seconds(exc), stop)
+                except TelegramError as exc:
+                    if answer.status == HTTPStatus.OK:  # answered, but not in JSON: it will not pass
+                        raise PlatformError(f"{self._unreadable(what, answer, exc)}; {fix}") from None
+                    attempt += 1
+                    log.warning("Telegram %s failed (%s); trying again", what, exc.message)
+                    await self._pause(self._backoff(attempt), stop)
+                except Exception as exc:  # an answer the library could not read: it will not pass
+                    raise PlatformError(f"{self._unreadable(what, answer, exc)}; {fix}") from exc
 
     @staticmethod
     async def _until_stopped(call: Awaitable[T], stop: asyncio.Event) -> T:
@@ -492,6 +605,21 @@ class TelegramAdapter:
 
     def _api_host(self) -> str:
         return urlsplit(self.base_url).netloc or self.base_url
+
+    def _heard(self, what: str, answer: _Answer) -> str:
+        """What the server answered to a call, for a log line or an error."""
+        if answer.status is None:
+            return f"{what} at {self.base_url} got no answer"
+        return f"{what} at {self.base_url} answered HTTP {answer.status}: {answer.shown()}"
+
+    def _unreadable(self, what: str, answer: _Answer, exc: BaseException) -> str:
+        """One sentence for an answer the library could not read: the call, the server, the answer."""
+        heard = f"HTTP {answer.status}: {answer.shown()}" if answer.status is not None else "nothing"
+        return (
+            f"the Telegram Bot API at {self.base_url} answered {what} with {heard}, which python-telegram-bot "
+            f"cannot read ({_reason(exc)}); is that server a Telegram Bot API server "
+            f"([telegram] base_url or ${BASE_URL_ENV})?"
+        )
 
 
 def configured_limits(settings: TelegramSection) -> SendLimits:
@@ -542,13 +670,78 @@ class _GatewayTimedOut(Exception):
     may have taken the message meanwhile."""
 
 
-class _SendRequest(HTTPXRequest):
-    """HTTPXRequest that tells a gateway's 504 from Telegram's own answers. The library turns every
-    status it does not know into the same NetworkError, and a 504's body (a proxy's HTML page) has
-    no description to tell it by."""
+@dataclass
+class _Answer:
+    """What the Bot API answered to one call, as it came: its HTTP status and body (None and b""
+    until an answer comes)."""
+
+    status: int | None = None
+    payload: bytes = b""
+
+    def body(self) -> Any:
+        """The answer's JSON, or None when it is not JSON."""
+        try:
+            return json.loads(self.payload.decode("utf-8"))
+        except ValueError:
+            return None
+
+    def accepted(self) -> bool:
+        """The server said it did what was asked: 200 and `"ok": true`."""
+        body = self.body()
+        return self.status == HTTPStatus.OK and isinstance(body, dict) and body.get("ok") is True
+
+    def result(self) -> Any:
+        body = self.body()
+        return body.get("result") if isinstance(body, dict) else None
+
+    def message_id(self) -> str | None:
+        """The sent message's id in the raw answer, where it is a whole number."""
+        result = self.result()
+        found = result.get("message_id") if isinstance(result, dict) else None
+        if isinstance(found, bool) or not isinstance(found, int | str) or not str(found).isdigit():
+            return None
+        return str(found)
+
+    def shown(self) -> str:
+        return _shown(self.payload.decode("utf-8", errors="replace")) if self.payload else "an empty body"
+
+
+class _Answers:
+    """The answer to the Bot API call under way in this task, kept by the request class for the
+    caller: python-telegram-bot raises on an answer it cannot read and the raw answer is gone by
+    then. A context variable, so that concurrent sends (one task each) do not see each other's."""
+
+    def __init__(self) -> None:
+        self._current: ContextVar[_Answer | None] = ContextVar("telegram_answer", default=None)
+
+    @contextlib.contextmanager
+    def watch(self) -> Iterator[_Answer]:
+        """The answer to the calls made inside the block (the last one, if several)."""
+        answer = _Answer()
+        token = self._current.set(answer)
+        try:
+            yield answer
+        finally:
+            self._current.reset(token)
+
+    def heard(self, status: int, payload: bytes) -> None:
+        answer = self._current.get()
+        if answer is not None:
+            answer.status, answer.payload = status, payload
+
+
+class _Request(HTTPXRequest):
+    """HTTPXRequest that keeps each answer for its caller (`_Answers`) and tells a gateway's 504 from
+    Telegram's own answers. The library turns every status it does not know into the same
+    NetworkError, and a 504's body (a proxy's HTML page) has no description to tell it by."""
+
+    def __init__(self, answers: _Answers, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.answers = answers
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         code, payload = await super().do_request(*args, **kwargs)
+        self.answers.heard(code, payload)
         if code == HTTPStatus.GATEWAY_TIMEOUT:
             raise NetworkError("Gateway Timeout (504)") from _GatewayTimedOut()
         return code, payload
@@ -578,6 +771,19 @@ def _network_error(exc: NetworkError) -> DeliveryError:
             f"Telegram {what} after the message was sent", failure=DeliveryFailure.NO_ANSWER, ambiguous=True
         )
     return DeliveryError(f"Telegram: {exc.message}")
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception in a few words: a TelegramError's message, else its type and text."""
+    if isinstance(exc, TelegramError):
+        return exc.message
+    if isinstance(exc, DeliveryError):
+        return exc.reason
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= SHOWN_ANSWER else f"{text[:SHOWN_ANSWER]}…"
 
 
 def _seconds(exc: RetryAfter) -> float:

@@ -81,9 +81,10 @@ def _remember(table: OrderedDict[K, V], key: K, value: V, capacity: int) -> None
 # --- in ------------------------------------------------------------------------------------------
 
 
-def to_incoming(message: Message, me: User, people: KnownPeople) -> IncomingMessage | None:
+def to_incoming(message: Message, me: User, people: KnownPeople, *, edited: bool = False) -> IncomingMessage | None:
     """The app's view of a message, or None for what is not for the app: no text (a sticker, a
-    photo without caption, a service message) or a /command addressed to another bot."""
+    photo without caption, a service message) or a /command addressed to another bot. `edited`: the
+    message came as an edited_message, now with `edited_at` (its edit_date; its date if none given)."""
     text = message.text if message.text is not None else message.caption
     if not text:
         return None
@@ -116,6 +117,7 @@ def to_incoming(message: Message, me: User, people: KnownPeople) -> IncomingMess
         mentioned=_mentioned(entities, my_name, people),
         reply_to_message_id=str(replied.message_id) if replied is not None else None,
         reply_to_sender=person_ref(replied_author.id) if replied_author is not None else None,
+        edited_at=(message.edit_date or message.date) if edited else None,
     )
 
 

@@ -7,6 +7,11 @@ and the sender gets a plain apology instead of silence or a stack trace. A datab
 moment (SQLite's "database is locked", a PostgreSQL connection dropped) is not the message's fault:
 the message is handled again a few times; if it keeps failing the message is not stored at all
 (MessageNotStored), so that the platform does not confirm it and Telegram sends it again later.
+
+An edited message (`edited_at` set) is handled once per edit, and only as what can be edited: a
+report (daily report or 更正) replaces what that message stored, a registration (登记) updates the
+person it registered; either is a new one if the message had stored none. Anything else edited (chat,
+a 通知, a command) is silent: it was carried out as first sent, and is not carried out twice.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import exc as sa_exc
 
 from storage import Database, Store
+from storage.repos.inbound import Key, edit_key
 
 from . import texts
 from .commands import Verdict
@@ -63,6 +69,14 @@ def is_transient(exc: BaseException) -> bool:
 #: moments; after a longer outage the message is not stored (MessageNotStored) and the platform
 #: keeps it: Telegram sends it again, the WeChat adapter holds it and tries again.
 RETRY_DELAYS = (0.2, 1.0, 3.0)
+
+#: What an edited message may still do (see the module's docstring): the kinds and the commands.
+EDITABLE_KINDS = frozenset({"daily_report", "correction"})
+EDITABLE_COMMANDS = frozenset({"register_person"})
+
+
+def inbound_key(message: IncomingMessage) -> Key:
+    return (message.platform, message.chat, message.message_id, edit_key(message.edited_at))
 
 @dataclass
 class _Attempt:
@@ -121,7 +135,7 @@ class Dispatcher:
             return
         try:
             async with self.database.transaction() as store:
-                keys = [(m.platform, m.chat, m.message_id) for m in messages]
+                keys = [inbound_key(m) for m in messages]
                 unseen = await store.inbound.unseen(keys)
                 await self._prefetch(store, messages)
                 for key, message in zip(keys, messages, strict=True):
@@ -130,7 +144,7 @@ class Dispatcher:
                     unseen.discard(key)
                     turn = await self._turn(store, message)
                     kind = await self._act(turn, _Attempt())
-                    store.inbound.add(*key, message.sender, message.at, kind)
+                    store.inbound.add(key, message.sender, message.at, kind)
             return
         except Exception:
             log.warning(
@@ -157,7 +171,8 @@ class Dispatcher:
     async def _handle(self, message: IncomingMessage, attempt: _Attempt) -> None:
         async with self.database.transaction() as store:
             inbound_id = await store.inbound.claim(
-                message.platform, message.chat, message.message_id, message.sender, message.at
+                message.platform, message.chat, message.message_id, message.sender, message.at,
+                edit_key(message.edited_at),
             )
             if inbound_id is None:
                 return  # delivered before: handled then, not again
@@ -171,20 +186,15 @@ class Dispatcher:
         return Turn(message, store, self.town, target, speaker)
 
     async def _act(self, turn: Turn, attempt: _Attempt) -> str:
+        if turn.message.edited_at is not None:
+            return f"edit:{await self._act_on_edit(turn, attempt)}"
         command = self.commands.match(turn.message.text)
         if command is not None:
             attempt.addressed = True
             if await self.registry.command_action(command.name)(turn, command) is not Verdict.DECLINED:
                 return f"command:{command.name}"
             attempt.addressed = False  # not the command's after all: the parser decides
-        village = turn.target.village if turn.target.kind == "village" else None
-        if village is None and turn.message.is_private and len(turn.speaker.heads_of) == 1:
-            village = next(iter(turn.speaker.heads_of))  # a head writing to the bot privately
-        awaiting = village is not None and village in turn.speaker.heads_of and await self._report_open(turn, village)
-        context = MessageContext(
-            village=village, role=turn.speaker.role, awaiting_report=awaiting, today=turn.town.day_of(turn.message.at)
-        )
-        result = self.parser.parse(turn.message.text, context)
+        result = self.parser.parse(turn.message.text, await self._context(turn))
         action = self.registry.kind_action(result.kind)
         if action is not None:
             attempt.addressed = True
@@ -192,6 +202,31 @@ class Dispatcher:
         elif await record_acknowledgement(turn):
             return "acknowledgement"  # silently: 收到 is chat to everyone but the admin's receipts
         return result.kind
+
+    async def _act_on_edit(self, turn: Turn, attempt: _Attempt) -> str:
+        """An edited message: a report or a registration is acted on (the actions see `edited_at`
+        and update what the message stored); anything else is left as it was, silently."""
+        command = self.commands.match(turn.message.text)
+        if command is not None and command.name in EDITABLE_COMMANDS:
+            attempt.addressed = True
+            await self.registry.command_action(command.name)(turn, command)
+            return f"command:{command.name}"
+        result = self.parser.parse(turn.message.text, await self._context(turn))
+        action = self.registry.kind_action(result.kind)
+        if action is not None and result.kind in EDITABLE_KINDS:
+            attempt.addressed = True
+            await action(turn, result)
+        return result.kind
+
+    async def _context(self, turn: Turn) -> MessageContext:
+        """Where the message was said, for the parser: the village, and whether its report is open."""
+        village = turn.target.village if turn.target.kind == "village" else None
+        if village is None and turn.message.is_private and len(turn.speaker.heads_of) == 1:
+            village = next(iter(turn.speaker.heads_of))  # a head writing to the bot privately
+        awaiting = village is not None and village in turn.speaker.heads_of and await self._report_open(turn, village)
+        return MessageContext(
+            village=village, role=turn.speaker.role, awaiting_report=awaiting, today=turn.town.day_of(turn.message.at)
+        )
 
     async def _report_open(self, turn: Turn, village: str) -> bool:
         """Today's report is started but incomplete, so one more figure from the head completes it."""
@@ -203,7 +238,8 @@ class Dispatcher:
         try:
             async with self.database.transaction() as store:
                 inbound_id = await store.inbound.claim(
-                    message.platform, message.chat, message.message_id, message.sender, message.at
+                    message.platform, message.chat, message.message_id, message.sender, message.at,
+                    edit_key(message.edited_at),
                 )
                 if inbound_id is None:
                     return

@@ -25,6 +25,9 @@ class IncomingMessage:
     mentioned: tuple[str, ...] = ()  # ids of the people @mentioned, where the platform tells us
     reply_to_message_id: str | None = None
     reply_to_sender: str | None = None  # who wrote the message this one replies to
+    #: Set when this is an edit of message `message_id` (`at` stays when it was first sent): when it was
+    #: edited. An edit is handled once, like a message; what it means is the dispatcher's to say.
+    edited_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

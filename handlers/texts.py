@@ -80,6 +80,18 @@ def correction_done(village: str, day: dt.date, changes: Sequence[tuple[str, str
     return "\n".join(lines)
 
 
+def report_edited(
+    village: str, day: dt.date, changes: Sequence[tuple[str, str, str]], shown: str, missing_labels: Sequence[str]
+) -> str:
+    """The reply to an edited report: what the edit changed in what that message had given."""
+    lines = [f"✏️ 已按修改后的消息更新{village}{day_label(day)}日报："]
+    lines += [f"  {label}：{old} → {new}" for label, old, new in changes] or ["  数字没有变化。"]
+    lines.append(f"现为：{shown}。" if shown else f"{village}{day_label(day)}日报现在没有数字。")
+    if missing_labels:
+        lines.append(f"还缺：{joined(missing_labels)}。")
+    return "\n".join(lines)
+
+
 def no_village_for_report() -> str:
     return "本群还没有绑定到村，这份日报不知道是哪个村的。请在开头写上村名（如「五星村日报」），或请镇防控办在本群发送「绑定 村名」。"
 
@@ -373,6 +385,11 @@ def scheduled_notice_sent(notice_id: int, groups: int) -> str:
 def person_registered(number: int, shown: str, origin: str | None, returned: dt.date, until: dt.date) -> str:
     came = f"{origin} " if origin else ""
     return f"已登记 #{number} {shown} {came}{day_label(returned)}返回，居家观察至{day_label(until)}"
+
+
+def person_edited(number: int, shown: str, origin: str | None, returned: dt.date, until: dt.date) -> str:
+    came = f"{origin} " if origin else ""
+    return f"✏️ 已按修改后的消息更新登记 #{number} {shown} {came}{day_label(returned)}返回，居家观察至{day_label(until)}"
 
 
 def person_refused(reason: str) -> str:

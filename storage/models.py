@@ -229,7 +229,10 @@ class InboundMessage(Base):
     sender: Mapped[str] = mapped_column(sa.String(200))
     received_at: Mapped[dt.datetime]
     kind: Mapped[str] = mapped_column(sa.String(30))
-    __table_args__ = (sa.UniqueConstraint("platform", "chat", "message_id", name="uq_inbound_message"),)
+    # "" for the message as first sent; for an edit of it, when it was edited (storage.repos.inbound
+    # edit_key): each edit is handled once, and is no redelivery of the message.
+    edit: Mapped[str] = mapped_column(sa.String(40), default="")
+    __table_args__ = (sa.UniqueConstraint("platform", "chat", "message_id", "edit", name="uq_inbound_message"),)
 
 
 class OutboxMessage(Base):

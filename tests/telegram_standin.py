@@ -19,7 +19,10 @@ group that removed the bot, any error for another method (`refuse`: a setWebhook
 wrong); and as the way to Telegram gives them: a message that arrives but whose answer comes too
 late (`answer_late`: the bot's request times out, yet the group has the message), a request that
 is never answered and never delivered (`hang`), 5xx (`fail`), a proxy's 504 page for a message
-that arrived (`gateway_timeout`).
+that arrived (`gateway_timeout`). And answers as other servers give them (telegram-test-api, a
+proxy): a send accepted with an answer in another shape (`answer_oddly`: a `date` in milliseconds,
+a field missing, a body that is not JSON), a getMe without some of its fields (`leave_out_of_get_me`),
+a getUpdates that returns at once instead of holding the poll (`answer_polls_at_once`).
 `push_to_webhook` posts a queued update to the webhook that was set, with its secret, as Telegram
 does. Nothing here reaches the internet.
 """
@@ -87,6 +90,8 @@ class _Failure:
     delay: float = 0.0  # seconds before the answer
     delivered: bool = False  # the message arrives all the same (answered 200, late)
     after: int = 0  # sends that go through before this failure comes
+    #: The answer's body made from the result Telegram would give: a dict (sent as JSON) or a str.
+    shape: Callable[[dict[str, Any]], dict[str, Any] | str] | None = None
 
 
 @dataclass
@@ -102,6 +107,8 @@ class _State:
     held_polls: int = 0  # getUpdates calls being held open now (long polling)
     webhook_url: str = ""
     webhook_secret: str | None = None
+    left_out_of_get_me: tuple[str, ...] = ()
+    polls_at_once: bool = False
 
 
 def utf16_len(text: str) -> int:
@@ -226,6 +233,17 @@ class TelegramStandIn:
             message["edit_date"] = message["date"]
         return self.queue_update({"edited_message" if edited else "message": message})
 
+    def edit(self, message: dict[str, Any], text: str, *, edit_date: int | None = None) -> dict[str, Any]:
+        """The author edits `message` (as queued) to say `text`: an edited_message update, with the
+        message's id and date and an edit_date (the stand-in's `now` by default); the update."""
+        edited = {k: v for k, v in message.items() if k not in ("text", "entities")}
+        edited["text"] = text
+        found = self._auto_entities(text)
+        if found:
+            edited["entities"] = found
+        edited["edit_date"] = edit_date if edit_date is not None else self._date()
+        return self.queue_update({"edited_message": edited})
+
     def queue_update(self, update: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             update = {"update_id": next(self._ids), **update}
@@ -295,6 +313,28 @@ class TelegramStandIn:
         `description`, as Telegram refuses a setWebhook with a bad URL (400) or a revoked token (401)."""
         with self._lock:
             self._state.refusals.setdefault(method, []).append(_Failure(status, description, parameters, times))
+
+    def answer_oddly(
+        self, chat_id: int, shape: Callable[[dict[str, Any]], dict[str, Any] | str], times: int | None = 1
+    ) -> None:
+        """The next `times` sends to the chat (None: every one) arrive, and are answered 200 with the
+        body `shape` makes of the result Telegram would give (see `in_milliseconds`)."""
+        self._fail(chat_id, _Failure(200, "", times=times, delivered=True, shape=shape))
+
+    def answer_unreadably(self, method: str, body: str, *, times: int | None = None) -> None:
+        """The next `times` calls of `method` (None: every one) are answered 200 with `body` as it is."""
+        with self._lock:
+            self._state.refusals.setdefault(method, []).append(_Failure(200, body, None, times))
+
+    def leave_out_of_get_me(self, *fields: str) -> None:
+        """getMe answers without these fields of the bot's user (telegram-test-api gives no is_bot)."""
+        with self._lock:
+            self._state.left_out_of_get_me = fields
+
+    def answer_polls_at_once(self) -> None:
+        """getUpdates returns at once, with nothing if nothing is queued, whatever its timeout."""
+        with self._lock:
+            self._state.polls_at_once = True
 
     def remove_bot(self, chat_id: int) -> None:
         """The bot was removed from the group: every send there gets 403."""
@@ -402,6 +442,8 @@ class TelegramStandIn:
         with self._lock:
             self._state.calls.append(ApiCall(method, params, time.monotonic()))
             refusal = _take(self._state.refusals.get(method, []))
+        if refusal is not None and refusal.status == 200:
+            return web.Response(text=refusal.description, content_type="application/json")
         if refusal is not None:
             return _error(refusal.status, refusal.description, refusal.parameters)
         handler = {
@@ -430,7 +472,9 @@ class TelegramStandIn:
         }
 
     async def _get_me(self, params: dict[str, Any]) -> web.Response:
-        return _ok(self._me())
+        with self._lock:
+            left_out = self._state.left_out_of_get_me
+        return _ok({k: v for k, v in self._me().items() if k not in left_out})
 
     async def _ok_true(self, params: dict[str, Any]) -> web.Response:
         return _ok(True)
@@ -465,6 +509,9 @@ class TelegramStandIn:
         offset = int(params.get("offset") or 0)
         limit = max(1, min(100, int(params.get("limit") or 100)))
         timeout = float(params.get("timeout") or 0)
+        with self._lock:
+            if self._state.polls_at_once:
+                timeout = 0
         deadline = self._loop.time() + timeout
         while True:
             arrived = self._arrived
@@ -528,6 +575,11 @@ class TelegramStandIn:
             await asyncio.sleep(failure.delay)  # delivered; the answer is late (or never read)
         if failure is not None and failure.status != 200:
             return web.Response(status=failure.status, text=GATEWAY_PAGE, content_type="text/html")
+        if failure is not None and failure.shape is not None:
+            body = failure.shape(result)
+            if isinstance(body, str):
+                return web.Response(text=body, content_type="application/json")
+            return web.json_response(body)
         return _ok(result)
 
     # --- helpers ----------------------------------------------------------------------------------
@@ -599,6 +651,11 @@ async def _params(request: web.Request) -> dict[str, Any]:
         except ValueError:
             params[key] = value
     return params
+
+
+def in_milliseconds(result: dict[str, Any]) -> dict[str, Any]:
+    """An `ok` answer with the message's `date` in milliseconds, as telegram-test-api gives it."""
+    return {"ok": True, "result": {**result, "date": int(result["date"]) * 1000}}
 
 
 def _ok(result: object) -> web.Response:

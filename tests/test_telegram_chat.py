@@ -42,7 +42,7 @@ from waiting import eventually
 
 from bot.app import App
 from bot.platforms import telegram_adapter
-from bot.telegram_adapter import HTTP_TIMEOUT, TelegramAdapter
+from bot.telegram_adapter import HTTP_TIMEOUT, POLL_GAP, TelegramAdapter
 from bot.telegram_limits import SendLimits
 from bot.telegram_webhook import WebhookServer
 from handlers.clock import ManualClock
@@ -124,11 +124,13 @@ async def running_bot(
     limits: SendLimits | None = None,
     http_timeout: float = HTTP_TIMEOUT,
     merges: bool = True,
+    poll_gap: float = POLL_GAP,
 ) -> AsyncIterator[Running]:
     """`merges=False`: each outbox row its own message, for tests of Telegram's limits themselves."""
     app = await App.start(config, clock=clock, database=database)
     adapter = telegram_adapter(
-        app, telegram.token, limits=limits, poll_timeout=5, retry_seconds=0.05, http_timeout=http_timeout
+        app, telegram.token, limits=limits, poll_timeout=5, retry_seconds=0.05, http_timeout=http_timeout,
+        poll_gap=poll_gap,
     )
     adapter.merges = merges
     sender = app.add_platform(adapter)
@@ -227,12 +229,6 @@ async def test_a_head_is_appointed_by_replying_to_them_or_by_picking_them_from_t
     assert "telegram:5002" in (await bot.replies(picked))[0]
     report = bot.says(WANGXIAN, 5002, FULL_REPORT)
     assert (await bot.replies(report))[0].startswith("✅ 已收到王岘村")
-
-
-async def test_an_edited_message_is_not_handled_again(bot: Running) -> None:
-    bot.telegram.queue_message(WUXING, WUXING_HEAD, FULL_REPORT, edited=True)
-    await bot.settle()
-    assert bot.telegram.sent == []
 
 
 async def test_mentions_notify_the_person_by_name_with_a_text_mention(bot: Running) -> None:

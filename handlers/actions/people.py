@@ -2,6 +2,10 @@
 
 Personal data goes in encrypted and comes out masked. Without a data key nothing personal is
 stored at all; the head is told why, and the log says how to make a key.
+
+An edited registration (the head fixed the name or the date by editing the 登记 message) updates
+the person that message registered, with an `edit_person` entry in the audit log; an edited message
+that registered nobody is a registration like any other.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from typing import Any
 
 from storage.models import ObservedPerson
 from storage.personal_data import HOW_TO_MAKE_A_KEY, DataKey
@@ -60,23 +65,31 @@ async def register_person(turn: Turn, command: Command) -> None:
         await turn.reply(texts.data_key_changed())
         return
     index = key.blind_index(registration.id_number) if registration.id_number else None
-    if index is not None and (existing := await turn.store.people.by_id_number(index)) is not None:
+    earlier = await _registered_by_this_message(turn, village) if turn.message.edited_at is not None else None
+    existing = await turn.store.people.by_id_number(index) if index is not None else None
+    if existing is not None and existing is not earlier:  # an edit may keep its own id number
         await turn.reply(texts.person_duplicate(existing.id))
         return
     until = registration.returned_on + dt.timedelta(days=turn.town.config.privacy.observation_days)
+    details: dict[str, Any] = {
+        "name_encrypted": key.encrypt(registration.name, "name"),
+        "phone_encrypted": key.encrypt(registration.phone, "phone") if registration.phone else None,
+        "id_number_encrypted": key.encrypt(registration.id_number, "id_number") if registration.id_number else None,
+        "id_number_index": index,
+        "name_masked": mask_name(registration.name),
+        "phone_masked": mask_phone(registration.phone) if registration.phone else None,
+        "id_number_masked": mask_id(registration.id_number) if registration.id_number else None,
+        "origin": registration.origin,
+        "returned_on": registration.returned_on,
+        "observe_until": until,
+    }
+    if earlier is not None:
+        await _update_edited(turn, earlier, details)
+        return
     person = await turn.store.people.add(
         ObservedPerson(
             village=village,
-            name_encrypted=key.encrypt(registration.name, "name"),
-            phone_encrypted=key.encrypt(registration.phone, "phone") if registration.phone else None,
-            id_number_encrypted=key.encrypt(registration.id_number, "id_number") if registration.id_number else None,
-            id_number_index=index,
-            name_masked=mask_name(registration.name),
-            phone_masked=mask_phone(registration.phone) if registration.phone else None,
-            id_number_masked=mask_id(registration.id_number) if registration.id_number else None,
-            origin=registration.origin,
-            returned_on=registration.returned_on,
-            observe_until=until,
+            **details,
             status="observing",
             registered_by=turn.speaker.id,
             registered_at=turn.message.at,
@@ -90,6 +103,35 @@ async def register_person(turn: Turn, command: Command) -> None:
         after={"person": masked(person), "origin": person.origin, "until": until.isoformat()},
     )
     await turn.reply(texts.person_registered(person.id, masked(person), person.origin, person.returned_on, until))
+
+
+async def _registered_by_this_message(turn: Turn, village: str) -> ObservedPerson | None:
+    """The person the edited 登记 message registered when it was sent: by its sender, at the time
+    it was sent (an edit keeps that time), still under observation in the village."""
+    mine = [
+        person
+        for person in await turn.store.people.observing(village)
+        if person.registered_by == turn.speaker.id and person.registered_at == turn.message.at
+    ]
+    return mine[-1] if mine else None
+
+
+async def _update_edited(turn: Turn, person: ObservedPerson, details: dict[str, Any]) -> None:
+    """The edited registration's details in place of the person's, kept in the audit log masked."""
+    before = {"person": masked(person), "origin": person.origin, "until": person.observe_until.isoformat()}
+    for name, value in details.items():
+        setattr(person, name, value)
+    await turn.store.audit.record(
+        actor=turn.speaker.id,
+        action="edit_person",
+        subject=f"{person.village} #{person.id}",
+        at=turn.message.edited_at or turn.message.at,
+        before=before,
+        after={"person": masked(person), "origin": person.origin, "until": person.observe_until.isoformat()},
+    )
+    await turn.reply(
+        texts.person_edited(person.id, masked(person), person.origin, person.returned_on, person.observe_until)
+    )
 
 
 async def _find(turn: Turn, reference: str, village: str | None) -> ObservedPerson | None:

@@ -1,9 +1,16 @@
-"""Daily reports: store what is valid, echo it back, ask for exactly what is missing or wrong."""
+"""Daily reports: store what is valid, echo it back, ask for exactly what is missing or wrong.
+
+An edited report (the head fixed a typo by editing the message) replaces the figures that message
+stored, in place, for the day it counted for: corrections sent after it still apply, and the audit
+log has the edit (`edit_report`, before and after), as it has a 更正.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from storage.models import ReportRevision
 
 from .. import texts
 from ..parsing import ParseResult
@@ -24,7 +31,6 @@ def shown_figures(town: Town, fields: Mapping[str, Any]) -> str:
 
 
 async def record_daily_report(turn: Turn, result: ParseResult[ReportFigures]) -> None:
-    store = turn.store
     report = result.payload
     village = report.village
     if village is None:
@@ -35,22 +41,74 @@ async def record_daily_report(turn: Turn, result: ParseResult[ReportFigures]) ->
         await turn.reply(texts.not_your_village(village) if turn.speaker.role == "head" else texts.not_a_reporter())
         return
     turn.named_day = report.date
+    if turn.message.edited_at is not None and report.figures:
+        earlier = await _stored_by_this_message(turn, village)
+        if earlier is not None:
+            await _replace_edited(turn, report, earlier)
+            return
     before = await turn.report_day(village)
     after = (
         await turn.add_report_revision(village, dict(report.figures), correction=report.correction, before=before)
         if report.figures
         else before
     )
-    lines = [_summary(turn, report, before.fields, after.fields, replaced=before.complete, complete=after.complete)]
+    summary = _summary(turn, report, before.fields, after.fields, replaced=before.complete, complete=after.complete)
+    await _answer(turn, report, summary, after.fields)
+
+
+async def _answer(turn: Turn, report: ReportFigures, summary: str, fields: Mapping[str, Any]) -> None:
+    """The reply: the summary, then what was refused or looks odd, then a registry that disagrees."""
+    store, village = turn.store, report.village or ""
+    lines = [summary]
     if report.problems:
         lines.append(texts.report_problems([p.message for p in report.problems]))
     if report.warnings:
         lines.append(texts.report_warnings([w.message for w in report.warnings]))
     if "under_observation" in report.figures and village in await store.people.villages_with_registry():
         registered = (await store.people.counts_observing()).get(village, 0)
-        if registered != after.fields.get("under_observation"):
-            lines.append(texts.registry_mismatch(after.fields["under_observation"], registered))
+        if registered != fields.get("under_observation"):
+            lines.append(texts.registry_mismatch(fields["under_observation"], registered))
     await turn.reply("\n".join(line for line in lines if line))
+
+
+async def _stored_by_this_message(turn: Turn, village: str) -> ReportRevision | None:
+    """The figures the edited message stored when it was sent (or last edited) for the village's
+    day: the revision from its chat, by its sender, dated when it was sent (an edit keeps that date)."""
+    message = turn.message
+    mine = [
+        revision
+        for revision in await turn.store.reports.revisions(village, turn.day)
+        if (revision.chat, revision.reported_by, revision.reported_at) == (message.chat, turn.speaker.id, message.at)
+    ]
+    return mine[-1] if mine else None
+
+
+async def _replace_edited(turn: Turn, report: ReportFigures, earlier: ReportRevision) -> None:
+    """The edit's figures in place of what the message stored; the reply says what changed."""
+    town, village = turn.town, report.village or ""
+    old, new = dict(earlier.fields), dict(report.figures)
+    earlier.fields = new  # the same object the day's report is merged from: it is read anew below
+    after = await turn.report_day(village)
+    await turn.store.audit.record(
+        actor=turn.speaker.id,
+        action="edit_report",
+        subject=f"{village} {turn.day.isoformat()}",
+        at=turn.message.edited_at or turn.message.at,
+        before=old,
+        after=new,
+    )
+    changes = [
+        (spec.label, _shown_value(old, spec.id), _shown_value(new, spec.id))
+        for spec in town.fields
+        if old.get(spec.id) != new.get(spec.id)
+    ]
+    missing = [town.label(f) for f in town.required if f not in after.fields]
+    summary = texts.report_edited(village, turn.day, changes, shown_figures(town, after.fields), missing)
+    await _answer(turn, report, summary, after.fields)
+
+
+def _shown_value(fields: Mapping[str, Any], key: str) -> str:
+    return texts.number(fields[key]) if key in fields else "—"
 
 
 def _summary(
