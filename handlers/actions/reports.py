@@ -87,7 +87,7 @@ async def _replace_edited(turn: Turn, report: ReportFigures, earlier: ReportRevi
     """The edit's figures in place of what the message stored; the reply says what changed."""
     town, village = turn.town, report.village or ""
     old, new = dict(earlier.fields), dict(report.figures)
-    earlier.fields = new  # the same object the day's report is merged from: it is read anew below
+    await turn.store.reports.replace_fields(earlier, new, turn.town.required)  # the summaries follow
     after = await turn.report_day(village)
     await turn.store.audit.record(
         actor=turn.speaker.id,
