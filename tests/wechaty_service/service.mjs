@@ -9,7 +9,7 @@
 // Commands: contact {contact, name} · room {room, topic, members} · login {contact} ·
 // serve {token, tls} (the service on 127.0.0.1, the same port every time; tls false: plain text) ·
 // unserve (the service stopped, the puppet left running: a restart is unserve then serve) ·
-// say {talker, room, text, mentions} · error {message} (the puppet emits an error event, as
+// say {talker, room, text, mentions, at} · error {message} (the puppet emits an error event, as
 // wechaty-puppet 1.x does when a payload fails to load) · ca (the service's built-in CA).
 import fs from 'node:fs'
 import net from 'node:net'
@@ -91,7 +91,7 @@ const commands = {
     }
     return {}
   },
-  say ({ talker, room, text, mentions }) {
+  say ({ talker, room, text, mentions, at }) {
     const said = contacts.get(talker)
     if (!said) throw new Error(`no contact ${talker}`)
     const where = rooms.get(room)
@@ -99,6 +99,9 @@ const commands = {
     const before = new Set(mocker.cacheMessagePayload.keys())
     said.say(text, (mentions || []).map(id => contacts.get(id))).to(where)
     const [message] = [...mocker.cacheMessagePayload.keys()].filter(id => !before.has(id))
+    if (at) { // the test's clock, not this machine's: the time the message was said, in ms
+      mocker.messagePayload(message, { ...mocker.messagePayload(message), timestamp: at })
+    }
     return { message }
   },
   error ({ message }) {
