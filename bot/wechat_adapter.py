@@ -186,6 +186,15 @@ def _error_text(data: dict[str, Any], payload: str) -> str:
     return str(data.get("data") or payload)
 
 
+def _still_not_cancelled() -> None:
+    """Raise the cancellation of this task if something under it swallowed it (a call cut short as
+    its channel closes can end in an error instead, which the helper logs): a helper told to stop
+    then stops, rather than wait for the next message while `run` waits for it."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def _connection_lost(exc: BaseException) -> bool:
     """The connection to the puppet service failed (a socket error, the connection closed under the
     call), as opposed to this one call failing: grpclib says "Stream reset by remote party" when
@@ -442,6 +451,7 @@ class WechatAdapter:
                 await tell()
             except Exception:
                 log.exception("the town could not be told of WeChat's state")
+            _still_not_cancelled()
 
     async def _handle_messages(self) -> None:
         while True:
@@ -450,6 +460,7 @@ class WechatAdapter:
                 await self._handle(message_id)
             except Exception:
                 log.exception("WeChat message %s could not be handled", message_id)
+            _still_not_cancelled()
 
     async def _handle(self, message_id: str) -> None:
         connection = self._connection

@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import os
 import random
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from chat_harness import FakePlatform
+from controlled_process import TickingClock
 from official_wechaty import INSTALLED, NOT_INSTALLED, OfficialService
 
 from bot.app import App
@@ -31,7 +33,6 @@ from townconfig import TownConfig, parse_config
 if not INSTALLED:
     pytest.skip(NOT_INSTALLED, allow_module_level=True)
 
-pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # the protocol, not the database
 
 BOT = "wxid_bot"
 WUXING = "25046731562@chatroom"
@@ -66,6 +67,15 @@ endpoint = "127.0.0.1:{port}"
 token_env = "VILLAGEBOT_TEST_OFFICIAL_TOKEN"
 {tls}
 """
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    """SQLite only: these tests are about the protocol, and conftest's PostgreSQL half would double them."""
+    db = Database(f"sqlite:///{tmp_path}/villagebot.db")
+    await db.migrate()
+    yield db
+    await db.close()
 
 
 @pytest.fixture(autouse=True)
@@ -325,3 +335,23 @@ async def test_a_token_refused_after_running_tells_the_leaders_once_and_the_bot_
         assert sum("令牌" in text for text in bot.console.texts_in("console:leaders")) == 1  # once
     finally:
         await bot.stop()
+
+
+async def test_villagebot_run_with_a_wrong_token_stops_at_once_with_one_message(
+    fresh: OfficialService, ca_file: Path, tmp_path: Path, ticking_clock: TickingClock
+) -> None:
+    port = fresh.serve(token=TOKEN, tls=True)
+    (tmp_path / "town.toml").write_text(TOWN.format(port=port, tls=tls_with(ca_file), leaders=f"wechat:{LEADERS}"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHATY_")}
+    env.update(VILLAGEBOT_DATABASE_URL=f"sqlite:///{tmp_path}/town.db", PYTHONPATH=str(Path.cwd()),
+               VILLAGEBOT_TEST_OFFICIAL_TOKEN="not-the-token")  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        *ticking_clock.command("run", "--config", "town.toml"), cwd=tmp_path, env=env,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    lines = stderr.decode("utf-8").splitlines()
+    assert process.returncode == 2, lines
+    assert lines[-1].startswith("villagebot: WeChat at 127.0.0.1:") and "refused the token" in lines[-1]
+    assert "set VILLAGEBOT_TEST_OFFICIAL_TOKEN to the token the service was started with" in lines[-1]
+    assert not [line for line in lines if " WARNING " in line or " ERROR " in line or "Traceback" in line]
