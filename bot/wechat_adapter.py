@@ -41,6 +41,7 @@ import logging
 import os
 import random
 import re
+import ssl
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -65,7 +66,15 @@ from handlers.transport import (
 )
 from townconfig import WechatSection
 
-from .wechat_connection import Connection, Refused, TlsSettings, plain_text_refused, refusal, speaks_tls
+from .wechat_connection import (
+    Connection,
+    Refused,
+    TlsSettings,
+    plain_text_refused,
+    refusal,
+    speaks_tls,
+    split_endpoint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -281,6 +290,7 @@ class WechatAdapter:
     async def run(self, stop: asyncio.Event) -> None:
         if self._problem:
             raise PlatformError(self._problem)
+        split_endpoint(self.endpoint or "")  # a settings mistake stops the start, as below
         context = self.tls.context()
         helpers = [
             asyncio.create_task(self._handle_messages(), name="wechat-messages"),
@@ -319,7 +329,7 @@ class WechatAdapter:
         first, longest = self.settings.reconnect_delay
         return doubled_delay(first, longest, attempt - 1) * (0.75 + 0.25 * self._rng.random())
 
-    async def _connect_and_listen(self, stop: asyncio.Event, context: Any) -> None:
+    async def _connect_and_listen(self, stop: asyncio.Event, context: ssl.SSLContext | None) -> None:
         assert self.endpoint is not None and self.token is not None
         connection = Connection(self.endpoint, self.token, self.tls, context, self.settings.rpc_timeout)
         self._connection = connection
