@@ -72,8 +72,11 @@ async def _run_platforms(app: App, adapters: list[PlatformAdapter]) -> int:
     try:
         done, _ = await asyncio.wait({*tasks, stopper}, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
-            if task is not stopper and task.exception() is not None:
-                log.error("%s stopped: %s", task.get_name(), task.exception())
+            error = None if task is stopper else task.exception()
+            if isinstance(error, PlatformError):
+                raise error  # a setting to fix (a refused token, say): run_bot prints what to set
+            if error is not None:
+                log.error("%s stopped: %s", task.get_name(), error)
                 return 1
         return 0
     finally:

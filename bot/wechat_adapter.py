@@ -1,23 +1,25 @@
 """WeChat through a wechaty puppet service (gRPC): village groups are WeChat rooms, `wechat:<id>@chatroom`.
 
-Receiving. wechaty's own event bridge (`Wechaty.start`, `bot.on("message")`) is not used, because
-of what it does besides: it silently drops every message id it has seen before in this process
-(a class-level singleton), so a message that failed half-way is never tried again; at login it
-starts its plugin manager, which starts an APScheduler of its own with a job store under
-`CACHE_DIR` that nothing stops, and probes port 5000; it runs handlers as fire-and-forget tasks
-whose exceptions are only logged; and `Wechaty.start` answers a dropped stream by sleeping 60
-seconds. The adapter listens to the puppet's event stream itself, queues message ids, and handles
-them one at a time, in order, with wechaty's Message, Contact and Room classes. A message said
-twice (a puppet service redelivers old ones after a restart) is recognised by the inbound table,
-which is unique on (platform, chat, message id).
+The protocol is spoken directly, with the `wechaty-grpc` stubs (bot/wechat_connection.py): the
+python `wechaty` client (0.10, last released in 2022) could not be kept without patching its
+internals, its event loop died on the `{"gerror": ...}` error events wechaty-puppet 1.x emits, it
+sent the token only as the HTTP/2 `:authority`, and it began every connection with `Stop`, which
+stops the real puppet and logs the account out.
 
-Connection. Each connection gets a fresh `Wechaty` (its Contact and Room caches are class-level
-in wechaty, shared by every bot in the process, and would hand out objects bound to a dead
-puppet; they are replaced by caches of that connection's own). No event, heartbeat or dong for
-`heartbeat_timeout` seconds means the connection is dead (a Ding goes out at half that time);
-then it is closed and made again with exponential backoff. When WeChat has been down for
-`down_alert_after` seconds the town's ChatEvents hear of it (the leaders on other platforms are
-told), and hear again when it is back.
+Receiving. Each connection opens the Event stream, then calls Start as the official client does
+(a no-op for a puppet that runs); it never calls Stop, not even when the bot stops. Message ids
+are queued and handled one at a time, in order: MessagePayload, then the talker's ContactPayload
+for the name. A message said twice (a puppet service redelivers old ones after a restart) is
+recognised by the inbound table, which is unique on (platform, chat, message id). An error event
+is logged and the stream goes on.
+
+Connection. No event, heartbeat or dong for `heartbeat_timeout` seconds means the connection is
+dead (a Ding goes out at half that time); then it is closed and made again with exponential
+backoff. The service keeps no queue, so when a connection that had been up comes back the
+town's ChatEvents hear which span the bot could not see (`platform_gap`); when WeChat has been
+down for `down_alert_after` seconds they hear of it, and hear again when it is back. A refused
+token or a TLS mismatch at start stops the bot with what to fix (PlatformError); the same after
+a running connection is told once (`platform_refused`) and retried.
 
 Sending. The outbox is the queue, and the outbox sender merges what is pending for one group
 into one message (the adapter sets `merges`). Personal WeChat accounts get restricted for fast
@@ -34,18 +36,21 @@ import contextlib
 import dataclasses
 import datetime as dt
 import itertools
+import json
 import logging
 import os
 import random
 import re
+import ssl
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError, StreamTerminatedError
+from wechaty_grpc.wechaty import puppet as pb
 
 from handlers.clock import Clock
 from handlers.messages import IncomingMessage, OutgoingMessage
@@ -55,12 +60,21 @@ from handlers.transport import (
     DeliveryFailure,
     MessageNotStored,
     PlatformError,
+    PlatformFault,
     Receive,
     doubled_delay,
 )
 from townconfig import WechatSection
 
-from .wechat_compat import load_wechaty
+from .wechat_connection import (
+    Connection,
+    Refused,
+    TlsSettings,
+    plain_text_refused,
+    refusal,
+    speaks_tls,
+    split_endpoint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +87,10 @@ PERMANENT_STATUSES: dict[Status, DeliveryFailure] = {
     Status.PERMISSION_DENIED: DeliveryFailure.REMOVED,
     Status.INVALID_ARGUMENT: DeliveryFailure.REFUSED,
 }
-PUPPET_EVENTS = (
-    "login", "logout", "scan", "ready", "message", "heartbeat", "dong", "error",
-    "friendship", "room-join", "room-leave", "room-topic", "room-invite",
-)  # fmt: skip
+#: wechaty-puppet's MessageType.Text, the number puppet services put on the wire (wechaty-grpc's
+#: python enum numbers it differently).
+TEXT_MESSAGE = 7
+EVENTS = pb.EventType
 
 
 @dataclass(frozen=True)
@@ -162,6 +176,34 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
+def _json_object(payload: str) -> dict[str, Any]:
+    """An event's JSON payload as a dict; anything else (a service's own shape) as an empty one."""
+    try:
+        data = json.loads(payload or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _error_text(data: dict[str, Any], payload: str) -> str:
+    """What an error event says: wechaty-puppet 1.x sends `{"gerror": "<GError as JSON>"}`, older
+    puppets `{"data": "..."}`; the message when it can be found, else the payload as it came."""
+    gerror = data.get("gerror")
+    if isinstance(gerror, str):
+        inner = _json_object(gerror)
+        return str(inner.get("message") or gerror)
+    return str(data.get("data") or payload)
+
+
+def _still_not_cancelled() -> None:
+    """Raise the cancellation of this task if something under it swallowed it (a call cut short as
+    its channel closes can end in an error instead, which the helper logs): a helper told to stop
+    then stops, rather than wait for the next message while `run` waits for it."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def _connection_lost(exc: BaseException) -> bool:
     """The connection to the puppet service failed (a socket error, the connection closed under the
     call), as opposed to this one call failing: grpclib says "Stream reset by remote party" when
@@ -195,32 +237,38 @@ class WechatAdapter:
         self.events = events
         self.clock = clock
         self.config_source = config_source
-        token_env = section.token_env if section is not None else "WECHATY_PUPPET_SERVICE_TOKEN"
+        self.token_env = section.token_env if section is not None else "WECHATY_PUPPET_SERVICE_TOKEN"
         self.endpoint = endpoint or os.environ.get(ENDPOINT_ENV) or (section.endpoint if section else None)
-        self.token = token or os.environ.get(token_env) or None
+        self.token = token or os.environ.get(self.token_env) or None
+        self.tls = TlsSettings(
+            enabled=section.tls if section is not None else True,
+            ca_file=section.tls_ca if section is not None else None,
+            server_name=section.tls_server_name if section is not None else None,
+        )
         self.settings = settings or WechatSettings.from_config(section)
-        self._problem = self._config_problem(token_env)
-        self._wechaty = load_wechaty()
-        from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-        # wechaty wants a scheduler; it gets one of its own that is never started, not the town's.
-        self._wechaty_scheduler = AsyncIOScheduler()
+        self._problem = self._config_problem()
         self._rng = rng or random.Random()
         self._pacer = Pacer(self.settings, self._rng, time.monotonic)
-        self._bot: Any = None
+        self._connection: Connection | None = None
         self._self_id: str | None = None
         self._self_name: str | None = None
+        self._names: dict[str, str] = {}  # contact id -> name, for this connection
         self._online = asyncio.Event()
         self._last_event = time.monotonic()
+        self._last_seen: dt.datetime | None = None  # when the last event of a live connection came
+        self._gap_since: dt.datetime | None = None  # the bot has seen nothing from then on
         self._events: asyncio.Queue[str] = asyncio.Queue()
+        self._news: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()  # for the town's ChatEvents
         self._unloaded: deque[str] = deque(maxlen=1000)  # ids whose payload the last connection did not give
         self._send_lock = asyncio.Lock()
         self._down_since: float | None = time.monotonic()
         self._alerted_since: float | None = None
+        self._refused: PlatformFault | None = None  # told to the leaders, until a connection works again
         self._ding: asyncio.Task[None] | None = None
         self.logins = 0  # how many times the account came online: tests wait on it
+        self.errors_seen = 0  # error events the service sent: logged, and the stream went on
 
-    def _config_problem(self, token_env: str) -> str | None:
+    def _config_problem(self) -> str | None:
         if not self.endpoint:
             return (
                 f"WeChat is configured but has no puppet-service endpoint: write [wechat] endpoint = "
@@ -229,7 +277,7 @@ class WechatAdapter:
         if not self.token:
             return (
                 f"WeChat needs the puppet-service token (it is sent even with an endpoint): "
-                f"set the environment variable {token_env}"
+                f"set the environment variable {self.token_env}"
             )
         return None
 
@@ -242,20 +290,27 @@ class WechatAdapter:
     async def run(self, stop: asyncio.Event) -> None:
         if self._problem:
             raise PlatformError(self._problem)
+        split_endpoint(self.endpoint or "")  # a settings mistake stops the start, as below
+        context = self.tls.context()
         helpers = [
             asyncio.create_task(self._handle_messages(), name="wechat-messages"),
             asyncio.create_task(self._watch_outage(), name="wechat-outage"),
+            asyncio.create_task(self._tell_news(), name="wechat-news"),
         ]
         attempt = 0
         try:
             while not stop.is_set():
                 logins = self.logins
                 try:
-                    await self._connect_and_listen(stop)
+                    await self._connect_and_listen(stop, context)
+                except Refused as refused:
+                    if self.logins == 0:  # never worked: a setting to fix, not a thing to wait out
+                        raise PlatformError(f"WeChat at {self.endpoint}: {refused}") from None
+                    self._was_refused(refused)
                 except Exception as exc:
                     log.warning("WeChat connection to %s failed: %s", self.endpoint, _describe(exc))
                 finally:
-                    await self._disconnect()
+                    self._disconnect()
                 if stop.is_set():
                     break
                 attempt = 0 if self.logins > logins else attempt + 1
@@ -268,128 +323,145 @@ class WechatAdapter:
             for helper in helpers:
                 helper.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
-            await self.close()
+            self._disconnect()
 
     def _backoff(self, attempt: int) -> float:
         first, longest = self.settings.reconnect_delay
         return doubled_delay(first, longest, attempt - 1) * (0.75 + 0.25 * self._rng.random())
 
-    async def _connect_and_listen(self, stop: asyncio.Event) -> None:
-        await self._probe()
-        w = self._wechaty
-        bot = w.Wechaty(
-            w.WechatyOptions(
-                puppet_options=self._puppet_options(),  # never wechaty's shared default: it writes into it
-                token=self.token,
-                endpoint=self.endpoint,
-                host="127.0.0.1",
-                port=0,  # its plugin web server, which must stay off
-                scheduler=self._wechaty_scheduler,
-            )
-        )
-        await bot.init_puppet()
-        for accessory in ("Contact", "ContactSelf", "Room", "Tag"):
-            getattr(bot, accessory)._pool = {}  # this connection's own cache, not wechaty's class-wide one
-        puppet = bot.puppet
-        for event in PUPPET_EVENTS:
-            puppet.on(event, self._listener(event))
-        self._bot = bot
+    async def _connect_and_listen(self, stop: asyncio.Event, context: ssl.SSLContext | None) -> None:
+        assert self.endpoint is not None and self.token is not None
+        connection = Connection(self.endpoint, self.token, self.tls, context, self.settings.rpc_timeout)
+        self._connection = connection
+        self._names = {}
         self._last_event = time.monotonic()
-        listening = asyncio.create_task(puppet.start(), name="wechat-events")  # Stop, Start, then the Event stream
+        first_event = asyncio.Event()
+        listening = asyncio.create_task(self._listen(connection, first_event), name="wechat-events")
+        starting = asyncio.create_task(self._start(connection, first_event), name="wechat-start")
         stopping = asyncio.create_task(stop.wait())
         timeout = self.settings.heartbeat_timeout
         try:
             while True:
-                done, _ = await asyncio.wait({listening, stopping}, timeout=min(1.0, timeout / 4))
+                watched = {listening, stopping} | ({starting} if not starting.done() else set())
+                done, _ = await asyncio.wait(
+                    watched, timeout=min(1.0, timeout / 4), return_when=asyncio.FIRST_COMPLETED
+                )
                 if stopping in done:
                     return
                 if listening in done:
-                    error = listening.exception()
-                    raise error or ConnectionError("the puppet service ended the event stream")
+                    raise await self._why_it_ended(connection, listening)
+                if starting in done:
+                    starting.result()  # a Start the service refused ends this connection
                 idle = time.monotonic() - self._last_event
                 if idle > timeout:
                     raise TimeoutError(f"no event or heartbeat from the puppet service for {idle:.1f}s")
                 if idle > timeout / 2 and (self._ding is None or self._ding.done()):
-                    self._ding = asyncio.create_task(self._send_ding(puppet))
+                    self._ding = asyncio.create_task(self._send_ding(connection))
+        except Exception as exc:
+            refused = self._refusal(exc)
+            if refused is None or refused is exc:
+                raise
+            raise refused from exc
         finally:
-            for task in (listening, stopping):
+            for task in (listening, starting, stopping):
                 task.cancel()
-            await asyncio.gather(listening, stopping, return_exceptions=True)
+            await asyncio.gather(listening, starting, stopping, return_exceptions=True)
 
-    def _puppet_options(self) -> Any:
-        from wechaty_puppet import PuppetOptions  # type: ignore[import-untyped]
+    async def _start(self, connection: Connection, first_event: asyncio.Event) -> None:
+        """Start, once the stream is up, as the official client does: a puppet that runs already
+        takes it as a no-op, and one that does not is started (never stopped)."""
+        await first_event.wait()
+        await connection.calls.start()
 
-        return PuppetOptions()
+    async def _why_it_ended(self, connection: Connection, listening: asyncio.Task[None]) -> BaseException:
+        error = listening.exception() or ConnectionError("the puppet service ended the event stream")
+        if (
+            not self.tls.enabled
+            and self.logins == 0
+            and isinstance(error, StreamTerminatedError)
+            and await speaks_tls(connection.host, connection.port, self.settings.rpc_timeout)
+        ):
+            return plain_text_refused()
+        return error
 
-    async def _probe(self) -> None:
-        """Fail fast, without blocking: wechaty's own check is a blocking telnet of up to 3 s."""
-        from wechaty_puppet_service.utils import extract_host_and_port
+    def _refusal(self, exc: BaseException) -> Refused | None:
+        if isinstance(exc, Refused):
+            return exc
+        return refusal(exc, self.tls, self.token_env)
 
-        host, port = extract_host_and_port(self.endpoint or "")
-        async with asyncio.timeout(self.settings.rpc_timeout):
-            _, writer = await asyncio.open_connection(host, port)
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
+    def _was_refused(self, refused: Refused) -> None:
+        log.error("WeChat at %s refuses the bot: %s", self.endpoint, refused)
+        if self._refused is None:
+            self._refused = refused.fault
+            self._news.put_nowait(lambda: self.events.platform_refused(PLATFORM, refused.fault))
 
-    async def _send_ding(self, puppet: Any) -> None:
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(self.settings.rpc_timeout):
-                await puppet.ding("villagebot")
-
-    def _listener(self, event: str) -> Callable[[Any], None]:
-        def listen(payload: Any = None) -> None:
+    async def _listen(self, connection: Connection, first_event: asyncio.Event) -> None:
+        async for event in connection.events.event():
             self._last_event = time.monotonic()
-            if event == "message":
-                self._events.put_nowait(str(payload.message_id))
-            elif event == "login":
-                self._came_online(str(payload.contact_id))
-            elif event == "error":
-                log.warning("the puppet service reports an error: %s", getattr(payload, "data", payload))
-            elif event in ("logout", "scan"):
-                log.warning("WeChat account is logged out (%s): it needs logging in again on the puppet service", event)
-                self._went_offline()
+            if self._online.is_set():
+                self._last_seen = self.clock.now()
+            first_event.set()
+            self._on_event(int(event.type), event.payload)
 
-        return listen
+    def _on_event(self, kind: int, payload: str) -> None:
+        data = _json_object(payload)
+        if kind == EVENTS.EVENT_TYPE_MESSAGE:
+            self._events.put_nowait(str(data.get("messageId", "")))
+        elif kind == EVENTS.EVENT_TYPE_LOGIN:
+            self._came_online(str(data.get("contactId", "")))
+        elif kind == EVENTS.EVENT_TYPE_ERROR:
+            self.errors_seen += 1
+            log.warning("the puppet service reports an error (the connection goes on): %s", _error_text(data, payload))
+        elif kind in (EVENTS.EVENT_TYPE_LOGOUT, EVENTS.EVENT_TYPE_SCAN):
+            log.warning("WeChat account is logged out: it needs logging in again on the puppet service")
+            self._went_offline()
+
+    async def _send_ding(self, connection: Connection) -> None:
+        with contextlib.suppress(Exception):
+            await connection.calls.ding(data="villagebot")
 
     def _came_online(self, self_id: str) -> None:
         self._self_id = self_id
+        self._self_name = None
         self.logins += 1
         self._down_since = None
+        self._refused = None
+        now = self.clock.now()
+        if self._gap_since is not None:
+            since, self._gap_since = self._gap_since, None
+            self._news.put_nowait(lambda: self.events.platform_gap(PLATFORM, since, now))
+        self._last_seen = now
         self._online.set()
         while self._unloaded:
             self._events.put_nowait(self._unloaded.popleft())
         log.info("WeChat online as %s", self_id)
 
     def _went_offline(self) -> None:
+        if self._online.is_set() and self._gap_since is None:
+            self._gap_since = self._last_seen or self.clock.now()
         self._online.clear()
         if self._down_since is None:
             self._down_since = time.monotonic()
 
-    async def _disconnect(self) -> None:
-        bot, self._bot = self._bot, None
+    def _disconnect(self) -> None:
+        """Close the connection, never Stop: Stop would stop the service's puppet and log the account out."""
+        connection, self._connection = self._connection, None
         self._went_offline()
         if self._ding is not None:
             self._ding.cancel()
             self._ding = None
-        puppet = getattr(bot, "_puppet", None)  # `bot.puppet` raises once wechaty has dropped it
-        if puppet is None:
-            return
-        try:  # what wechaty does on stop: the Stop call, then the channel closed
-            async with asyncio.timeout(min(2.0, self.settings.rpc_timeout)):
-                await puppet.stop()
-        except Exception as exc:
-            log.debug("stopping the WeChat puppet: %s", _describe(exc))
-        finally:
-            if puppet.channel is not None:
-                puppet.channel.close()
-                puppet.channel = None
+        if connection is not None:
+            connection.close()
 
-    async def close(self) -> None:
-        """Leave nothing of wechaty running: the connection, and its scheduler should anything have started it."""
-        await self._disconnect()
-        if self._wechaty_scheduler.running:
-            self._wechaty_scheduler.shutdown(wait=False)
+    async def _tell_news(self) -> None:
+        """What the town's ChatEvents should hear, one piece at a time, outside the event stream."""
+        while True:
+            tell = await self._news.get()
+            try:
+                await tell()
+            except Exception:
+                log.exception("the town could not be told of WeChat's state")
+            _still_not_cancelled()
 
     async def _handle_messages(self) -> None:
         while True:
@@ -398,17 +470,18 @@ class WechatAdapter:
                 await self._handle(message_id)
             except Exception:
                 log.exception("WeChat message %s could not be handled", message_id)
+            _still_not_cancelled()
 
     async def _handle(self, message_id: str) -> None:
-        bot = self._bot
-        if bot is None:
-            self._unloaded.append(message_id)
+        connection = self._connection
+        if connection is None or not message_id:
+            if message_id:
+                self._unloaded.append(message_id)
             return
         try:
-            async with asyncio.timeout(self.settings.rpc_timeout):
-                incoming = await self._incoming(bot, message_id)
+            incoming = await self._incoming(connection, message_id)
         except Exception as exc:
-            if self._bot is not bot or not self.online:  # the connection went: try again on the next one
+            if self._connection is not connection or not self.online:  # the connection went: try again on the next one
                 self._unloaded.append(message_id)
             else:
                 log.warning("WeChat message %s could not be loaded: %s", message_id, _describe(exc))
@@ -430,11 +503,9 @@ class WechatAdapter:
                 log.warning("WeChat message %s not stored (%s); again in %.1f s", incoming.message_id, exc, delay)
                 await asyncio.sleep(delay)
 
-    async def _incoming(self, bot: Any, message_id: str) -> IncomingMessage | None:
-        message = bot.Message.load(message_id)
-        await message.ready()  # MessagePayload, then the talker's ContactPayload and the room's RoomPayload
-        payload = message.payload
-        if message.type() != self._wechaty.MessageType.MESSAGE_TYPE_TEXT:
+    async def _incoming(self, connection: Connection, message_id: str) -> IncomingMessage | None:
+        payload = await connection.calls.message_payload(id=message_id)
+        if int(payload.type) != TEXT_MESSAGE:
             return None
         talker_id = str(payload.from_id or "")
         if not talker_id or talker_id == self._self_id:
@@ -444,7 +515,7 @@ class WechatAdapter:
         mentions_bot = self._self_id is not None and self._self_id in mention_ids
         text = str(payload.text or "")
         if mentions_bot:
-            text = await self._without_own_mention(bot, text)
+            text = await self._without_own_mention(connection, text)
         return IncomingMessage(
             platform=PLATFORM,
             chat=f"{PLATFORM}:{room_id or talker_id}",
@@ -452,18 +523,27 @@ class WechatAdapter:
             text=text,
             message_id=message_id,
             at=self._sent_at(int(payload.timestamp or 0)),
-            sender_name=str(message.talker().name or ""),
+            sender_name=await self._name(connection, talker_id),
             is_private=not room_id,
             mentions_bot=mentions_bot,
             mentioned=tuple(f"{PLATFORM}:{m}" for m in mention_ids if m != self._self_id),
         )
 
-    async def _without_own_mention(self, bot: Any, text: str) -> str:
+    async def _name(self, connection: Connection, contact_id: str) -> str:
+        """The contact's name, asked once per connection; "" when the service does not give it."""
+        if contact_id not in self._names:
+            try:
+                self._names[contact_id] = str((await connection.calls.contact_payload(id=contact_id)).name or "")
+            except Exception as exc:
+                if self._connection is not connection:
+                    raise  # the connection went: the message is tried again on the next one
+                log.info("no name for WeChat contact %s (%s)", contact_id, _describe(exc))
+                return ""
+        return self._names[contact_id]
+
+    async def _without_own_mention(self, connection: Connection, text: str) -> str:
         if self._self_name is None and self._self_id is not None:
-            with contextlib.suppress(Exception):
-                me = bot.Contact.load(self._self_id)
-                await me.ready()
-                self._self_name = str(me.name or "")
+            self._self_name = await self._name(connection, self._self_id)
         if not self._self_name:
             return text
         return re.sub(rf"@{re.escape(self._self_name)}(?:{MENTION_END}|\s|$)", "", text).strip()
@@ -513,16 +593,16 @@ class WechatAdapter:
                 self._pacer.sent(message.chat)  # a send that failed may still have arrived: it counts
 
     async def _send_text(self, conversation: str, text: str, mentions: list[str]) -> str | None:
-        bot = self._bot
-        if bot is None:
+        connection = self._connection
+        if connection is None:
             raise DeliveryError("WeChat is not connected", retry_after=self.settings.reconnect_delay[0])
         if mentions:
-            names = [await self._contact_name(bot, contact) for contact in mentions]
+            names = [await self._contact_name(connection, contact) for contact in mentions]
             text = "".join(f"@{name}{MENTION_END}" for name in names if name) + text
         try:
             async with asyncio.timeout(self.settings.rpc_timeout):
-                sent = await bot.puppet.message_send_text(
-                    conversation_id=conversation, message=text, mention_ids=mentions or None
+                sent = await connection.calls.message_send_text(
+                    conversation_id=conversation, text=text, mentonal_ids=mentions
                 )
         except GRPCError as exc:
             raise DeliveryError(
@@ -539,7 +619,7 @@ class WechatAdapter:
                 ambiguous=True,
             ) from exc
         except Exception as exc:
-            if self._bot is not bot or not self.online or _connection_lost(exc):
+            if self._connection is not connection or not self.online or _connection_lost(exc):
                 # Not this message's fault: the next try waits for the next connection in `deliver`,
                 # and a deferral keeps the row's tries for when WeChat is back. The request may have
                 # reached the service before the connection went: sent again, counted as ambiguous.
@@ -551,14 +631,11 @@ class WechatAdapter:
             # Anything else may fail every time (a broken room): it uses up a try, so the row is
             # tried again with backoff and ends `failed`, and the notice's delivery report settles.
             raise DeliveryError(f"sending to WeChat failed: {_describe(exc)}") from exc
-        return str(sent) if sent else None
+        return str(sent.id) if sent.id else None
 
-    async def _contact_name(self, bot: Any, contact_id: str) -> str:
+    async def _contact_name(self, connection: Connection, contact_id: str) -> str:
         try:
-            contact = bot.Contact.load(contact_id)
-            async with asyncio.timeout(self.settings.rpc_timeout):
-                await contact.ready()
-            return str(contact.name or "")
+            return await self._name(connection, contact_id)
         except Exception as exc:
             log.info("no name for WeChat contact %s (%s); mentioning by id only", contact_id, _describe(exc))
             return ""

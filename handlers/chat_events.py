@@ -7,6 +7,7 @@ rebinding, a group marked unreachable, and an alert to the leaders, told once.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Container
 
@@ -16,6 +17,7 @@ from storage.repos.outbox import PRIORITY_ALERT
 from . import texts
 from .personal_info import shown
 from .town import Town
+from .transport import PlatformFault
 
 log = logging.getLogger(__name__)
 
@@ -115,11 +117,22 @@ class TownChatEvents:
     async def platform_up(self, platform: str, seconds: float) -> None:
         await self._platform_news(platform, texts.platform_back(platform, seconds), "back")
 
-    async def _platform_news(self, platform: str, text: str, state: str) -> None:
-        """Tell the leaders on every other platform; a database that fails now is only logged."""
+    async def platform_gap(self, platform: str, since: dt.datetime, until: dt.datetime) -> None:
+        """The platform is back (so its own leaders' chat is told too), and what was said meanwhile is lost."""
+        zone = self.town.zone
+        text = texts.platform_gap(platform, since.astimezone(zone), until.astimezone(zone))
+        await self._platform_news(platform, text, "back after a gap", everywhere=True)
+
+    async def platform_refused(self, platform: str, fault: PlatformFault) -> None:
+        await self._platform_news(platform, texts.platform_refused(platform, fault), f"refusing the bot ({fault})")
+
+    async def _platform_news(self, platform: str, text: str, state: str, *, everywhere: bool = False) -> None:
+        """Tell the leaders on every other platform (`everywhere`: on this one too, which works
+        again); a database that fails now is only logged."""
         try:
             async with self.database.transaction() as store:
-                chats = await notify_leaders(store, self.town, text, off_platform=platform)
+                off = None if everywhere else platform
+                chats = await notify_leaders(store, self.town, text, off_platform=off)
         except Exception:
             log.exception("%s is %s, and the leaders could not be told", platform, state)
             return

@@ -489,6 +489,36 @@ def platform_back(platform: str, seconds: float) -> str:
     return f"✅ {platform_name(platform)}机器人已恢复连接（断线约{minutes}分钟），积压的消息正在依次发出。"
 
 
+def platform_gap(platform: str, since: dt.datetime, until: dt.datetime) -> str:
+    """To the leaders, once a platform that keeps no queue is back: what the bot could not see.
+    `since` and `until` are in the town's time."""
+    name = platform_name(platform)
+
+    def moment(at: dt.datetime) -> str:
+        return f"{at:%H:%M}" if at.date() == until.date() else f"{day_label(at.date())}{at:%H:%M}"
+
+    return (
+        f"⚠️ {day_label(until.date())}{moment(since)}至{until:%H:%M}，{name}机器人与{name}断开了连接，"
+        f"这段时间各村在{name}群里发的日报、登记等消息机器人没有收到。请通知这段时间发过消息的村和卡点重新发送一次。"
+    )
+
+
+#: What to tell the leaders when a platform that worked refuses the bot until a setting is fixed, by
+#: transport.PlatformFault (a StrEnum, named by its value here so that texts need not import asyncio).
+PLATFORM_FAULTS: dict[str, str] = {
+    "credentials": "服务拒绝了机器人的令牌（token），请技术人员核对机器人配置中的令牌与服务的令牌是否一致",
+    "tls": "服务的加密证书（TLS）与机器人的设置不符，请技术人员核对 [wechat] tls、tls_ca、tls_server_name",
+}
+
+
+def platform_refused(platform: str, fault: str) -> str:
+    name = platform_name(platform)
+    return (
+        f"🚫 {name}机器人连不上{name}服务：{PLATFORM_FAULTS[fault]}。"
+        f"修好之前，各村{name}群的日报、登记收不到，回复和通知也发不出去；机器人会继续重试。"
+    )
+
+
 # --- delivery reports and acknowledgements ---------------------------------------------------
 
 #: Why a send failed, as the leaders read it in a delivery report, by the DeliveryFailure stored

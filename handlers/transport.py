@@ -9,6 +9,8 @@ the leaders, a Chinese reason in a delivery report) is decided in handlers, neve
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import enum
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
@@ -47,6 +49,13 @@ class PlatformError(Exception):
     """A platform that is configured but cannot start; the message says what to set."""
 
 
+class PlatformFault(enum.StrEnum):
+    """Why a platform refuses the bot in a way that will not pass by itself: someone must change a setting."""
+
+    CREDENTIALS = "credentials"  # the token (or key) is refused
+    TLS = "tls"  # the service's certificate, or whether it speaks TLS at all, does not match the bot's settings
+
+
 #: What an adapter hands messages to, in the order they arrived: returns once they are handled and
 #: stored (only then may the platform be told they arrived); raises MessageNotStored otherwise.
 Receive = Callable[[Sequence[IncomingMessage]], Awaitable[None]]
@@ -69,6 +78,14 @@ class ChatEvents(Protocol):
 
     async def platform_up(self, platform: str, seconds: float) -> None:
         """The platform is back after an outage of `seconds`."""
+        ...
+
+    async def platform_gap(self, platform: str, since: dt.datetime, until: dt.datetime) -> None:
+        """The platform keeps no queue: what was said there between `since` and `until` never reached the bot."""
+        ...
+
+    async def platform_refused(self, platform: str, fault: PlatformFault) -> None:
+        """A platform that had been working now refuses the bot (`fault`) until someone fixes a setting."""
         ...
 
 

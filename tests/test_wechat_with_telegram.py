@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,6 +59,7 @@ token_env = "VILLAGEBOT_TEST_TELEGRAM_TOKEN"
 
 [wechat]
 token_env = "VILLAGEBOT_TEST_WECHAT_TOKEN"
+tls = false  # the stand-in serves plain text
 """
 
 
@@ -71,8 +71,7 @@ def telegram(clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[An
 
 
 @pytest.fixture
-async def wechat(clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[PuppetStandin]:
-    monkeypatch.setenv("CACHE_DIR", f"{tmp_path}/wechaty-cache")
+async def wechat(clock: ManualClock) -> AsyncIterator[PuppetStandin]:
     standin = PuppetStandin(now=clock.now)
     standin.add_contact("wxid_staff1", "卡点值班员")
     for room in (WUXING, HONGXING, CHECKPOINT):
@@ -110,6 +109,7 @@ async def test_wechat_rooms_and_telegram_leaders_in_one_process(
         await telegram.until(lambda t: any("微信机器人已断线" in m for m in t.sent_to(LEADERS)))
         await wechat.start()
         await telegram.until(lambda t: any("微信机器人已恢复" in m for m in t.sent_to(LEADERS)))
+        await telegram.until(lambda t: any("重新发送" in m for m in t.sent_to(LEADERS)))  # and what to resend
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks[:2], return_exceptions=True), 10)

@@ -1,10 +1,12 @@
-"""A stand-in wechaty puppet service on 127.0.0.1 that the real wechaty client connects to.
+"""A stand-in wechaty puppet service on 127.0.0.1, in plain text, for what the official one cannot do.
 
 wechaty_grpc (betterproto 1.x) ships client stubs only, so each `/wechaty.Puppet/<Method>` route the
 client uses is mapped here by hand to its betterproto request and response classes, and grpclib
 serves them. The stand-in behaves like a puppet service where it matters to the bot: it checks the
-token the client sends as the gRPC `:authority`, answers every Event stream with a login, serves
-message, contact and room payloads, and takes MessageSendText.
+token the client sends as the gRPC metadata `authorization: Wechaty <token>`, answers every Event
+stream with a login, serves message, contact and room payloads, and takes MessageSendText. The
+official service in front of the mock puppet (tests/wechaty_service/) is what the bot is tested
+against for the protocol as it is really spoken; this one can go quiet, break a room or answer late.
 
 A test uses it like a WeChat account the bot is logged in as:
 
@@ -84,7 +86,7 @@ class PuppetStandin:
         # rooms or contacts whose every MessageSendText the service breaks off (RST_STREAM) and does
         # not deliver, as a puppet that fails on one room does: the client gets no gRPC status
         self.broken: set[str] = set()
-        self.authorities: list[str | None] = []
+        self.authorizations: list[str | None] = []
         self.streams_opened = 0
         self.port = 0
         self._streams: set[asyncio.Queue[pb.EventResponse | None]] = set()
@@ -308,7 +310,7 @@ def _event(kind: pb.EventType, payload: dict[str, Any]) -> pb.EventResponse:
 
 
 class _RecordingServer(Server):
-    """grpclib's server, plus what a test needs to see and to break: the `:authority` of every
+    """grpclib's server, plus what a test needs to see and to break: the `authorization` of every
     request (checked against the token) and every connection (so that `stop` can drop them)."""
 
     def __init__(self, standin: PuppetStandin) -> None:
@@ -322,9 +324,9 @@ class _RecordingServer(Server):
         made = protocol.connection_made
 
         def checked_accept(stream: Any, headers: Any, release_stream: Any) -> None:
-            authority = dict(headers).get(":authority")
-            standin.authorities.append(authority)
-            if standin.token is not None and authority != standin.token:
+            authorization = dict(headers).get("authorization")
+            standin.authorizations.append(authorization)
+            if standin.token is not None and authorization != f"Wechaty {standin.token}":
                 headers = [(k, UNAUTHENTICATED_ROUTE if k == ":path" else v) for k, v in headers]
             accept(stream, headers, release_stream)
 

@@ -164,6 +164,9 @@ class WechatSection(_Section):
 
     endpoint: str | None = None
     token_env: str = "WECHATY_PUPPET_SERVICE_TOKEN"
+    tls: bool = True  # false only for a service that serves plain text (on this machine or a private network)
+    tls_ca: str | None = None  # PEM file of the CA that signed the service's certificate; else the system's
+    tls_server_name: str | None = None  # the name in that certificate ("insecure": the service's built-in one)
     group_interval: float | None = Field(default=None, gt=0)  # seconds between two messages to one group (1)
     group_gap: tuple[float, float] | None = None  # seconds between different groups, at random (3–5)
     per_minute: int | None = Field(default=None, ge=1)  # messages a minute, all groups together (40)
