@@ -11,7 +11,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from handlers.registry import menu_commands
-from handlers.transport import PlatformAdapter
+from handlers.transport import PlatformAdapter, PlatformError
 from townconfig import TownConfig
 
 from .app import App
@@ -28,13 +28,8 @@ def telegram_token(config: TownConfig) -> str | None:
 
 
 def wechat_enabled(config: TownConfig) -> bool:
-    if config.wechat is None:
-        return False
-    return bool(
-        config.wechat.endpoint
-        or os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT")
-        or os.environ.get(config.wechat.token_env)
-    )
+    """A [wechat] section turns WeChat on; what it lacks (an endpoint, the token) stops the start."""
+    return config.wechat is not None
 
 
 def telegram_adapter(app: App, token: str, **options: Any) -> TelegramAdapter:
@@ -67,8 +62,17 @@ def wechat_adapter(app: App, **options: Any) -> WechatAdapter:
 
 
 def build_adapters(app: App) -> list[PlatformAdapter]:
+    """The adapters the config turns on. A platform configured without its secret stops the start:
+    running the console instead (or exiting at once under a service manager) would look like a
+    bot that works and hears nobody."""
     adapters: list[PlatformAdapter] = []
-    token = telegram_token(app.config)
+    config = app.config
+    token = telegram_token(config)
+    if config.telegram is not None and token is None:
+        raise PlatformError(
+            f"{config.source} has a [telegram] section but the environment variable {config.telegram.token_env} "
+            "is not set: set it to the bot's token (from @BotFather), or remove [telegram] to run without Telegram"
+        )
     if token:
         adapters.append(telegram_adapter(app, token))
     if wechat_enabled(app.config):

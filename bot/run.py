@@ -48,8 +48,18 @@ def _stop_on_signals() -> asyncio.Event:
 
 
 async def _run(config: TownConfig) -> int:
+    if not config.admins:
+        log.warning(
+            "%s has no [[admin]]: nobody can send notices, bind groups or appoint heads; add one with the "
+            "town leader's id (name = \"镇防控办\", ids = [\"telegram:…\"])",
+            config.source,
+        )
     app = await App.start(config)
-    adapters = build_adapters(app)
+    try:
+        adapters = build_adapters(app)
+    except PlatformError:
+        await app.close()
+        raise
     if adapters:
         return await _run_platforms(app, adapters)
     await app.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -192,8 +194,8 @@ def test_a_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
             'keywords = ["新增返乡人员", "返乡人员", "排查", "返乡",',
             ["排查", "households_visited", "returnees", "keep it in one"],
         ),
-        ('name = "王岘镇"', 'name = "王岘镇"\n\n[telegram]\nper_second = 1000', ["per_second", "30"]),
-        ('name = "王岘镇"', 'name = "王岘镇"\n\n[telegram]\nper_chat_per_minute = 60', ["per_chat_per_minute", "20"]),
+        ("[[admin]]", "[telegram]\nper_second = 1000\n\n[[admin]]", ["per_second", "less than or equal to 30"]),
+        ("[[admin]]", "[telegram]\nper_chat_per_minute = 60\n\n[[admin]]", ["per_chat_per_minute", "equal to 20"]),
     ],
 )
 def test_other_inconsistencies_are_named(tmp_path: Path, old: str, new: str, words: list[str]) -> None:
@@ -342,3 +344,35 @@ def test_an_sqlite_file_in_a_folder_that_does_not_exist_is_named(tmp_path: Path)
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert f"the folder {tmp_path / 'data'} does not exist" in done.stderr and "mkdir -p" in done.stderr
+
+
+def _run_bot(tmp_path: Path, text: str, **env: str) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "town.toml"
+    path.write_text(text, encoding="utf-8")
+    clean = {k: v for k, v in os.environ.items() if k not in ("TELEGRAM_BOT_TOKEN", "VILLAGEBOT_DATABASE_URL")}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run", "--config", str(path)],
+        cwd=tmp_path,
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**clean, "VILLAGEBOT_DATABASE_URL": f"sqlite:///{tmp_path}/town.db", **env},
+        check=False,
+    )
+
+
+def test_telegram_configured_without_its_token_stops_the_start_saying_what_to_set(tmp_path: Path) -> None:
+    """Not the console in its place, and not exit 0 under a service manager."""
+    done = _run_bot(tmp_path, changed("[[admin]]", "[telegram]\nper_second = 20\n\n[[admin]]"))
+    assert done.returncode == 2
+    assert "TELEGRAM_BOT_TOKEN is not set" in done.stderr and "[telegram]" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_a_town_without_an_admin_is_warned_of_at_start(tmp_path: Path) -> None:
+    text = example_town_text()
+    start = text.index("[[admin]]")
+    end = text.index("\n\n", start)
+    done = _run_bot(tmp_path, text[:start] + text[end:])
+    assert "has no [[admin]]" in done.stderr, done.stderr
