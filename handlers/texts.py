@@ -60,6 +60,17 @@ def report_received(village: str, day: dt.date, shown: str, *, late: bool, repla
     return "\n".join(lines)
 
 
+def reported_by(name: str) -> str:
+    return f"\n（报告人：{name}。本村尚未登记村长/报告人，登记后只收其报告。）"
+
+
+def village_without_head(village: str) -> str:
+    return (
+        f"ℹ️ {village}还没有登记村长/报告人，今天由群成员代报了日报。"
+        f"请镇防控办在{village}群里发「设置村长 {village} @某人」登记；登记后只有村长能报。"
+    )
+
+
 def report_incomplete(village: str, day: dt.date, shown: str, missing_labels: Sequence[str]) -> str:
     got = f"已记下{village}{day_label(day)}：{shown}。" if shown else f"{village}{day_label(day)}日报还没有数字。"
     return f"{got}\n还缺：{joined(missing_labels)}，请补报，例如「{'，'.join(f'{m}X' for m in missing_labels)}」。"

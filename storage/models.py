@@ -375,6 +375,7 @@ class AuditEntry(Base):
     subject: Mapped[str] = mapped_column(sa.String(200))
     before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    __table_args__ = (sa.Index("ix_audit_log_action_subject", "action", "subject"),)  # what was told once
 
 
 class NoticeAcknowledgement(Base):

@@ -37,9 +37,12 @@ async def record_daily_report(turn: Turn, result: ParseResult[ReportFigures]) ->
         await turn.reply(texts.no_village_for_report())
         return
     action = Action.CORRECT if report.correction else Action.REPORT
+    reporter = ""  # named in the reply when the village has no registered head to answer for it
     if not allowed(action, turn.speaker.role, for_village=village, heads_of=turn.speaker.heads_of):
-        await turn.reply(texts.not_your_village(village) if turn.speaker.role == "head" else texts.not_a_reporter())
-        return
+        if not await _may_report_for_a_village_without_heads(turn, village):
+            await turn.reply(texts.not_your_village(village) if turn.speaker.role == "head" else texts.not_a_reporter())
+            return
+        reporter = turn.message.sender_name or turn.speaker.id
     turn.named_day = report.date
     if turn.message.edited_at is not None and report.figures:
         earlier = await _stored_by_this_message(turn, village)
@@ -53,7 +56,26 @@ async def record_daily_report(turn: Turn, result: ParseResult[ReportFigures]) ->
         else before
     )
     summary = _summary(turn, report, before.fields, after.fields, replaced=before.complete, complete=after.complete)
+    if reporter and summary:
+        summary += texts.reported_by(reporter)
     await _answer(turn, report, summary, after.fields)
+
+
+async def _may_report_for_a_village_without_heads(turn: Turn, village: str) -> bool:
+    """A town set up from its village list alone has no heads yet: until it has, a member of the
+    village's own group may send its 日报 (the parser reads a report without 日报 only from a head).
+    The leaders are told once per village that it reports without a registered head."""
+    target = turn.target
+    if turn.speaker.role != "resident" or target.kind != "village" or target.village != village:
+        return False
+    if await turn.town.directory.heads_of_village(turn.store, village):
+        return False
+    if not await turn.store.audit.any_of("report_without_head", village):
+        await turn.store.audit.record(
+            actor=turn.speaker.id, action="report_without_head", subject=village, at=turn.message.at
+        )
+        await turn.tell_leaders(texts.village_without_head(village), purpose="alert")
+    return True
 
 
 async def _answer(turn: Turn, report: ReportFigures, summary: str, fields: Mapping[str, Any]) -> None:

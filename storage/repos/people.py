@@ -107,6 +107,11 @@ class AuditLog:
         # Inserted at the next flush, with the rest of what the message did.
         self.session.add(AuditEntry(at=at, actor=actor, action=action, subject=subject, before=before, after=after))
 
+    async def any_of(self, action: str, subject: str) -> bool:
+        """Whether this was ever recorded: for what the town is told once."""
+        query = select(AuditEntry.id).where(AuditEntry.action == action, AuditEntry.subject == subject).limit(1)
+        return (await self.session.scalars(query)).first() is not None
+
     async def between(self, first: dt.datetime, last: dt.datetime) -> list[AuditEntry]:
         query = select(AuditEntry).where(AuditEntry.at >= first, AuditEntry.at < last).order_by(AuditEntry.id)
         return list((await self.session.scalars(query)).all())

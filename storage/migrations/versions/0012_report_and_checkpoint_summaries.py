@@ -55,9 +55,11 @@ def upgrade() -> None:
         sa.Column("built_for", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
+    op.create_index("ix_audit_log_action_subject", "audit_log", ["action", "subject"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_log_action_subject", table_name="audit_log")
     op.drop_table("summary_state")
     op.drop_table("checkpoint_day_totals")
     op.drop_table("report_field_totals")
