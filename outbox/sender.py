@@ -429,10 +429,16 @@ class OutboxSender:
             owners = await store.outbox.lease_owners(self.platform.name, now)
             dead = owners - await self.presence.alive(owners)
             stranded = await store.outbox.expire_leases(self.platform.name, now, dead)
-        if stranded:
+        if stranded.in_flight:
             log.warning(
                 "%d %s messages were being sent by a sender that stopped: sending them again, they may arrive twice",
-                stranded,
+                stranded.in_flight,
+                self.platform.name,
+            )
+        if stranded.untried:
+            log.info(
+                "%d %s messages a sender that stopped had taken and not sent yet: sending them as usual",
+                stranded.untried,
                 self.platform.name,
             )
         if self.settled is not None:
