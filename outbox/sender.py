@@ -123,7 +123,9 @@ class _RoundRecord:
         written = False
         try:
             if self._writer is not None:
-                await self._writer
+                # Shielded: a sender cancelled meanwhile lets the write under way end, rather than
+                # cutting it (and its connection) off halfway.
+                await asyncio.shield(self._writer)
             for delay in (*WRITE_RETRY_DELAYS, None):
                 try:
                     await self._write(extra, report=report)
