@@ -30,37 +30,89 @@ MAX_ATTEMPTS = 5
 
 
 class _RoundRecord:
-    """A round's outcomes, written to the outbox while the round goes on, whenever `every` have
-    come: a process killed mid-round leaves only the sends since the last write in doubt (to be
-    sent again, and counted as ambiguous, at the next start). The writes run beside the sends, so
-    that no send waits for a commit."""
+    """A round's bookkeeping, written to the outbox while the round goes on. The rows about to be
+    handed to the platform are marked in flight, committed before their sends start: a process
+    killed mid-round leaves only those in doubt (sent again, counted as ambiguous, at the next
+    start), not the rest of what it claimed. Outcomes go in the same writes, and on their own
+    whenever `every` have come. One write at a time: the marks and outcomes that come while one is
+    under way go together in the next, so that sends starting together cost one commit, and no
+    send waits for the commit of an outcome."""
 
     def __init__(self, sender: OutboxSender, every: int) -> None:
         self.sender = sender
         self.every = max(1, every)
         self.outcomes: list[Outcome] = []
         self._written = 0
+        self._marking: list[int] = []  # rows whose sends wait for the next write to mark them in flight
+        self._marked: asyncio.Future[set[int]] | None = None  # what that write marked
         self._writer: asyncio.Task[None] | None = None
 
     def add(self, outcomes: list[Outcome]) -> None:
         self.outcomes += outcomes
-        if (self._writer is None or self._writer.done()) and len(self.outcomes) - self._written >= self.every:
+        if len(self.outcomes) - self._written >= self.every:
+            self._start_writing()
+
+    async def in_flight(self, rows: list[OutboxMessage]) -> list[OutboxMessage]:
+        """Mark the rows in flight, once committed the ones that may be sent now: still this
+        sender's. Raises if the write failed: then none may go, for a crash would leave them
+        looking never sent, and they would go again without a word of doubt."""
+        ids = [row.id for row in rows]
+        self._marking += ids
+        if self._marked is None:
+            self._marked = asyncio.get_running_loop().create_future()
+        marked = self._marked
+        self._start_writing()
+        # Shielded: one send cancelled while it waits must not cancel the others' answer.
+        mine = await asyncio.shield(marked)
+        return [row for row in rows if row.id in mine]
+
+    def _start_writing(self) -> None:
+        if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_while_due())
 
     async def _write_while_due(self) -> None:
-        try:
-            while len(self.outcomes) - self._written >= self.every:
-                await self._write()
-        except Exception:
-            # Kept, not lost: the round's last write tries them again.
-            log.warning("could not record sends mid-round; trying again at the round's end", exc_info=True)
+        failed = False  # once a write has failed, marks go alone: an outcome may be what it refuses
+        while self._marking or (not failed and len(self.outcomes) - self._written >= self.every):
+            marking, self._marking = self._marking, []
+            marked, self._marked = self._marked, None
+            try:
+                try:
+                    found = await self._write(in_flight=marking, outcomes=not failed)
+                except Exception:
+                    if failed or not marking:
+                        raise
+                    failed = True
+                    log.warning("could not record sends mid-round; marking the next ones alone", exc_info=True)
+                    found = await self._write(in_flight=marking, outcomes=False)
+            except BaseException as exc:
+                # Outcomes are kept, not lost: a later write, or the round's last, tries them again.
+                # Sends that waited for their mark do not go: they are given back at the round's end.
+                if marked is not None and not marked.done():
+                    marked.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
+                    marked.exception()  # retrieved here: a send cancelled meanwhile never asks
+                if not isinstance(exc, Exception):
+                    raise
+                log.warning("could not record sends mid-round; trying again at the round's end", exc_info=True)
+                failed = True
+                continue  # marks that came meanwhile still get their try
+            if marked is not None and not marked.done():
+                marked.set_result(found)
 
-    async def _write(self, extra: Sequence[Outcome] = (), *, report: bool = True) -> None:
-        end = len(self.outcomes)
+    async def _write(
+        self,
+        extra: Sequence[Outcome] = (),
+        *,
+        in_flight: Sequence[int] = (),
+        outcomes: bool = True,
+        report: bool = True,
+    ) -> set[int]:
+        end = len(self.outcomes) if outcomes else self._written
         pending = [*self.outcomes[self._written : end], *extra]
-        if pending:
-            await self.sender.write_outcomes(pending, report=report)
+        found: set[int] = set()
+        if pending or in_flight:
+            found = await self.sender.write_outcomes(pending, report=report, in_flight=in_flight)
         self._written = end
+        return found
 
     async def flush(self, extra: Sequence[Outcome] = (), *, report: bool = True) -> None:
         """Once the round's sends are over: after the write under way, what is not written yet,
@@ -71,7 +123,9 @@ class _RoundRecord:
         written = False
         try:
             if self._writer is not None:
-                await self._writer
+                # Shielded: a sender cancelled meanwhile lets the write under way end, rather than
+                # cutting it (and its connection) off halfway.
+                await asyncio.shield(self._writer)
             for delay in (*WRITE_RETRY_DELAYS, None):
                 try:
                     await self._write(extra, report=report)
@@ -131,10 +185,12 @@ class OutboxSender:
     """Drains one platform's share of the outbox, so a slow platform never holds up another.
 
     Each row is claimed (status "sending", with a lease) before it is sent and marked sent after,
-    so two senders never send one row, and a row whose sender died mid-send is sent again and
-    counted as ambiguous. Platforms that set `merges = True` get the pending messages for one
-    group merged into one message, which is what keeps a personal WeChat account from being
-    restricted for bursts and a busy Telegram group under its 20 messages a minute.
+    so two senders never send one row; just before its send it is marked in flight, so that a row
+    whose sender died mid-send is sent again and counted as ambiguous, and a row it had only
+    claimed is sent again as if it had never been claimed. Platforms that set `merges = True` get
+    the pending messages for one group merged into one message, which is what keeps a personal
+    WeChat account from being restricted for bursts and a busy Telegram group under its 20
+    messages a minute.
     """
 
     def __init__(self, database: Database, platform: Platform, clock: Clock, settled: Settled | None = None) -> None:
@@ -294,14 +350,20 @@ class OutboxSender:
             if not written:  # failed, or cancelled on the way: kept for the next try
                 self.unwritten = outcomes + self.unwritten
 
-    async def write_outcomes(self, outcomes: list[Outcome], *, report: bool = True) -> None:
-        """Record what became of claimed rows and, unless told not to, report on settled notices."""
+    async def write_outcomes(
+        self, outcomes: list[Outcome], *, report: bool = True, in_flight: Sequence[int] = ()
+    ) -> set[int]:
+        """Record what became of claimed rows and, unless told not to, report on settled notices;
+        in the same commit, mark the rows `in_flight` (about to be sent) and give the ones marked."""
         async with self.database.transaction() as store:
-            await store.outbox.settle(outcomes, self.presence.owner)
+            if outcomes:
+                await store.outbox.settle(outcomes, self.presence.owner)
+            marked = await store.outbox.mark_in_flight(in_flight, self.clock.now(), self.presence.owner)
         if report:
             await self._settle(
                 [o.row.id for o in outcomes if o.status in ("sent", "failed") and o.row.purpose == "notice"]
             )
+        return marked
 
     async def _claim(self, batches: list[list[OutboxMessage]]) -> list[list[OutboxMessage]]:
         """The batches with the rows this sender now holds; a row someone else took is dropped."""
@@ -325,6 +387,14 @@ class OutboxSender:
         for index, batch in enumerate(batches):
             if self._stopping:
                 return
+            try:
+                batch = await record.in_flight(batch)
+            except Exception:
+                return  # not marked, not sent: given back at the round's end (logged by the write)
+            if self._stopping:
+                return  # marked, not sent: given back at the round's end, its mark cleared
+            if not batch:
+                continue  # another sender took these over: theirs to send
             started.update(row.id for row in batch)
             result = await self._send(batch)
             waiting = [o for o in result if o.status == "pending"]
@@ -429,10 +499,16 @@ class OutboxSender:
             owners = await store.outbox.lease_owners(self.platform.name, now)
             dead = owners - await self.presence.alive(owners)
             stranded = await store.outbox.expire_leases(self.platform.name, now, dead)
-        if stranded:
+        if stranded.in_flight:
             log.warning(
                 "%d %s messages were being sent by a sender that stopped: sending them again, they may arrive twice",
-                stranded,
+                stranded.in_flight,
+                self.platform.name,
+            )
+        if stranded.untried:
+            log.info(
+                "%d %s messages a sender that stopped had taken and not sent yet: sending them as usual",
+                stranded.untried,
                 self.platform.name,
             )
         if self.settled is not None:

@@ -256,10 +256,14 @@ class OutboxMessage(Base):
     # Why it failed, a handlers.transport.DeliveryFailure value: what the delivery report reads.
     failure: Mapped[str | None] = mapped_column(sa.String(20))
     # While a sender holds the row ("sending"), until this time; a lease that ran out means the
-    # process died mid-send: the platform may or may not have the message (counted as ambiguous).
+    # process died holding it, and the row is due again.
     lease_until: Mapped[dt.datetime | None]
     # Which sender holds the lease (outbox/presence.py): a live sender's rows are its own.
     lease_owner: Mapped[int | None]
+    # When the row was handed to the platform, committed just before the send: a "sending" row
+    # with it may have arrived when its sender died (taken over as ambiguous); one without it was
+    # claimed but never sent, and goes again as if it had never been claimed.
+    in_flight_since: Mapped[dt.datetime | None]
     ambiguous: Mapped[bool] = mapped_column(default=False)
     # Sent as part of that row (several queued messages for one group, merged into one).
     merged_into: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox.id", name="fk_outbox_merged_into"))

@@ -8,6 +8,7 @@ import datetime as dt
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, select, text
 
 from storage import Database
@@ -73,3 +74,35 @@ async def test_donors_stored_before_0010_are_counted_by_their_names(database: Da
         await connection.run_sync(downgrade_insert_upgrade)
         found = (await connection.execute(select(Donation.donor, Donation.organisation))).all()
     assert dict(found) == donors
+
+
+async def test_rows_a_sender_held_before_in_flight_was_recorded_stay_possibly_doubled(database: Database) -> None:
+    """0009: a row "sending" when the upgrade comes was held by a sender of the old version, which
+    did not record whether it had begun to send: it is taken as in flight, and so as ambiguous
+    when it goes again; a pending row is not."""
+    at = dt.datetime(2020, 2, 17, 1, 0, tzinfo=dt.UTC)
+
+    def downgrade_insert_upgrade(connection: Connection) -> None:
+        config = alembic_config(connection)
+        before = ScriptDirectory.from_config(config).get_revision("0009").down_revision
+        assert isinstance(before, str)
+        command.downgrade(config, before)
+        for chat, status in (("console:held", "sending"), ("console:queued", "pending")):
+            connection.execute(
+                text(
+                    "INSERT INTO outbox (chat, text, priority, purpose, mentions, status, attempts, created_at,"
+                    " next_attempt_at, lease_until, lease_owner, ambiguous)"
+                    " VALUES (:chat, 'x', 0, 'notice', '[]', :status, 0, :at, :at, :at, 7, false)"
+                ),
+                {"chat": chat, "status": status, "at": at},
+            )
+        command.upgrade(config, "head")
+
+    async with database.engine.begin() as connection:
+        await connection.run_sync(downgrade_insert_upgrade)
+    async with database.transaction() as store:
+        later = at + dt.timedelta(seconds=1)  # the old sender's lease has run out
+        found = {row.chat: row for row in await store.outbox.due(later, "console")}
+        assert {chat: row.in_flight_since for chat, row in found.items()} == {"console:held": at, "console:queued": None}
+        taken = await store.outbox.claim_many([row.id for row in found.values()], later, dt.timedelta(minutes=2))
+    assert {row.chat: row.ambiguous for row in taken} == {"console:held": True, "console:queued": False}

@@ -186,10 +186,12 @@ async def test_replies_waiting_for_one_group_go_as_one_and_not_mixed_into_a_noti
 
 
 async def held_by_a_dead_sender(database: Database, clock: Clock) -> OutboxMessage:
-    """A notice some sender claimed (and then died, holding its two-minute lease)."""
+    """A notice some sender claimed and began to send (and then died, holding its two-minute lease)."""
     async with database.transaction() as store:
         row = await store.outbox.enqueue(chat="console:五星村", text="通知", purpose="notice", at=clock.now())
         assert await store.outbox.claim(row.id, clock.now(), dt.timedelta(seconds=120)) is not None
+    async with database.transaction() as store:
+        assert await store.outbox.mark_in_flight([row.id], clock.now()) == {row.id}
     return row
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlalchemy import and_, bindparam, insert, or_, select, update
@@ -47,6 +47,14 @@ class Outcome:
             "new_next_attempt_at": self.next_attempt_at or row.next_attempt_at,
             "new_merged_into": self.merged_into,
         }
+
+
+class Stranded(NamedTuple):
+    """The rows a dead sender held, freed at a sender's start: handed to the platform (to go again,
+    possibly doubled), and only claimed (to go as usual)."""
+
+    in_flight: int
+    untried: int
 
 
 def _due(now: dt.datetime) -> sa.ColumnElement[bool]:
@@ -160,7 +168,8 @@ class Outbox:
     ) -> list[OutboxMessage]:
         """Take the rows for sending, so that no other sender (in any process) sends them too; the
         ones taken, in id order. A row someone else has, or that went already, is left out. A row
-        taken over from a dead sender is marked ambiguous: the platform may already have it.
+        taken over from a dead sender is marked ambiguous if that sender had handed it to the
+        platform (`mark_in_flight`), which may have it already; one it had only claimed is not.
 
         One UPDATE whose WHERE is the compare-and-set: on PostgreSQL a concurrent sender's UPDATE
         waits for this one and then finds the row no longer due; SQLite has one writer at a time."""
@@ -173,14 +182,35 @@ class Outbox:
                 status="sending",
                 lease_until=now + lease,
                 lease_owner=owner,
-                # SET sees the row as it was: a row still "sending" is one whose sender's lease ran out.
-                ambiguous=or_(OutboxMessage.ambiguous, OutboxMessage.status == "sending"),
+                # SET sees the row as it was: a row still "sending" is one whose sender's lease ran
+                # out, and it was on its way to the platform if it was marked in flight.
+                ambiguous=or_(
+                    OutboxMessage.ambiguous,
+                    and_(OutboxMessage.status == "sending", OutboxMessage.in_flight_since.is_not(None)),
+                ),
+                in_flight_since=None,
             )
             .returning(OutboxMessage)
             .execution_options(synchronize_session=False, populate_existing=True)
         )
         rows = list((await self.session.scalars(statement)).all())
         return sorted(rows, key=lambda row: row.id)
+
+    async def mark_in_flight(self, row_ids: Sequence[int], now: dt.datetime, owner: int = 0) -> set[int]:
+        """Rows this sender (`owner`) holds are about to be handed to the platform: once this is
+        committed, a crash leaves them ambiguous (the platform may have them), and only them. The
+        ids marked; a row no longer this sender's (another took it over) is not, and must not go.
+        One UPDATE for all the sends about to start together."""
+        if not row_ids:
+            return set()
+        statement = (
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == "sending", OutboxMessage.lease_owner == owner)
+            .values(in_flight_since=now)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+        return set((await self.session.scalars(statement)).all())
 
     async def settle(self, outcomes: Sequence[Outcome], owner: int = 0) -> None:
         """What became of rows this sender (`owner`) claimed, written in one statement (an
@@ -203,6 +233,7 @@ class Outbox:
                 merged_into=bindparam("new_merged_into"),
                 lease_until=None,
                 lease_owner=None,
+                in_flight_since=None,
             )
         )
         await self.session.execute(statement, [outcome.parameters() for outcome in outcomes])
@@ -212,19 +243,23 @@ class Outbox:
         query = select(OutboxMessage.lease_owner).where(*_held(platform, now)).distinct()
         return {owner or 0 for owner in (await self.session.scalars(query)).all()}
 
-    async def expire_leases(self, platform: str, now: dt.datetime, dead: set[int]) -> int:
+    async def expire_leases(self, platform: str, now: dt.datetime, dead: set[int]) -> Stranded:
         """At a sender's start: rows that senders known to be `dead` (see outbox/presence.py)
-        were sending when they stopped are free again at once, to be sent again as ambiguous. Only
-        those: a row a live sender claims meanwhile is its own."""
+        held when they stopped are free again at once: those in flight to be sent again as
+        ambiguous, the rest as if never claimed. Only those: a row a live sender claims meanwhile
+        is its own."""
         if not dead:
-            return 0
-        result = await self.session.execute(
+            return Stranded(0, 0)
+        statement = (
             update(OutboxMessage)
             .where(*_held(platform, now), sa.func.coalesce(OutboxMessage.lease_owner, 0).in_(dead))
             .values(lease_until=now - dt.timedelta(microseconds=1))
+            .returning(OutboxMessage.in_flight_since)
             .execution_options(synchronize_session=False)
         )
-        return int(getattr(result, "rowcount", 0) or 0)
+        found = list((await self.session.scalars(statement)).all())
+        in_flight = sum(1 for since in found if since is not None)
+        return Stranded(in_flight, len(found) - in_flight)
 
     async def unreported_notice_rows(self, platform: str, since: dt.datetime) -> list[int]:
         """This platform's settled rows (sent, or failed for good) of notices whose delivery report
