@@ -57,6 +57,9 @@ def _build_parser() -> argparse.ArgumentParser:
     rotate = with_config(commands.add_parser("rotate-key", help="re-encrypt personal data with a new data key"))
     rotate.set_defaults(handler=lambda args, config: _people("rotate_key", config))
 
+    check = with_config(commands.add_parser("check", help="check the config, the database and each platform"))
+    check.set_defaults(handler=_check)
+
     example = commands.add_parser("example-config", help="print the example town's config")
     # Never reads a config: `villagebot example-config > town.toml` empties town.toml before it runs.
     example.set_defaults(without_config=lambda args: _print(example_town_text()))
@@ -96,6 +99,12 @@ def _people(command: str, *args: Any, **kwargs: Any) -> int:
 
     result: int = getattr(people_command, command)(*args, **kwargs)
     return result
+
+
+def _check(args: argparse.Namespace, config: TownConfig) -> int:
+    from bot.check_command import check
+
+    return check(config)
 
 
 def _run(args: argparse.Namespace, config: TownConfig) -> int:

@@ -230,6 +230,15 @@ class TelegramAdapter:
                 self._me = self.bot.bot
             return self._me
 
+    async def check(self) -> str:
+        """For `villagebot check`: getMe, once; what it found. PlatformError for what will not pass,
+        DeliveryError while the server cannot be reached."""
+        try:
+            me = await self._ready()
+        finally:
+            await self.bot.shutdown()
+        return f"Telegram: the bot @{me.username} answers at {self._api_host()}"
+
     async def _introduce(self) -> None:
         """Say once if privacy mode hides group messages, and show our commands in Telegram's menu."""
         me = await self._ready()

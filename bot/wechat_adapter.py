@@ -281,6 +281,27 @@ class WechatAdapter:
             )
         return None
 
+    async def check(self) -> str:
+        """For `villagebot check`: one call to the puppet service, with the token and TLS the bot
+        would use; what it found. PlatformError for what will not pass by itself."""
+        if self._problem:
+            raise PlatformError(self._problem)
+        assert self.endpoint is not None and self.token is not None
+        connection = Connection(self.endpoint, self.token, self.tls, self.tls.context(), self.settings.rpc_timeout)
+        try:
+            version = await connection.calls.version()
+        except Exception as exc:
+            plain_to_tls = not self.tls.enabled and isinstance(exc, StreamTerminatedError)
+            if plain_to_tls and await speaks_tls(connection.host, connection.port, self.settings.rpc_timeout):
+                raise PlatformError(f"WeChat at {self.endpoint}: {plain_text_refused()}") from None
+            refused = self._refusal(exc)
+            if refused is not None:
+                raise PlatformError(f"WeChat at {self.endpoint}: {refused}") from None
+            raise PlatformError(f"WeChat at {self.endpoint} does not answer: {_describe(exc)}") from None
+        finally:
+            connection.close()
+        return f"WeChat: the puppet service at {self.endpoint} answers (version {version.version or '?'})"
+
     @property
     def online(self) -> bool:
         return self._online.is_set()

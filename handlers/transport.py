@@ -109,6 +109,11 @@ class PlatformAdapter(Platform, Protocol):
         """Receive messages until `stop` is set."""
         ...
 
+    async def check(self) -> str:
+        """Reach the platform once, as `run` would, and say what answered (`villagebot check`);
+        PlatformError for what will not pass by itself, DeliveryError while it cannot be reached."""
+        ...
+
 
 def doubled_delay(first: float, longest: float, tries: int) -> float:
     """`first` doubled for each of `tries`, up to `longest`: every backoff in the bot. The exponent

@@ -355,3 +355,21 @@ async def test_villagebot_run_with_a_wrong_token_stops_at_once_with_one_message(
     assert lines[-1].startswith("villagebot: WeChat at 127.0.0.1:") and "refused the token" in lines[-1]
     assert "set VILLAGEBOT_TEST_OFFICIAL_TOKEN to the token the service was started with" in lines[-1]
     assert not [line for line in lines if " WARNING " in line or " ERROR " in line or "Traceback" in line]
+
+
+async def test_villagebot_check_reaches_the_service_and_names_what_to_fix(
+    fresh: OfficialService, ca_file: Path, database: Database, clock: ManualClock
+) -> None:
+    """`villagebot check`'s one call, with the token and the TLS the bot would use."""
+    port = fresh.serve(token=TOKEN, tls=True)
+    app = await App.start(town(port, tls=tls_with(ca_file)), clock=clock, database=database)
+    answered = await wechat_adapter(app, token=TOKEN, settings=FAST).check()
+    assert f"127.0.0.1:{port} answers" in answered
+    with pytest.raises(PlatformError, match="refused the token"):
+        await wechat_adapter(app, token="not-the-token", settings=FAST).check()
+    await app.close()
+    without_ca = await App.start(town(port), clock=clock, database=database)
+    with pytest.raises(PlatformError, match="certificate is not accepted"):
+        await wechat_adapter(without_ca, token=TOKEN, settings=FAST).check()
+    await without_ca.close()
+    assert fresh.puppet_calls == []  # nothing started, nothing stopped
