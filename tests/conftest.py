@@ -29,6 +29,8 @@ from storage import Database, async_url
 from storage.personal_data import new_key
 from townconfig import TownConfig, example_town
 
+pytest_plugins = ["telegram_fixtures"]  # the Telegram stand-in and its town, for every Telegram test
+
 PG_URL = os.environ.get("VILLAGEBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

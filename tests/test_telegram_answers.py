@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,7 +26,6 @@ from telegram_standin import (
     WUXING_HEAD,
     TelegramStandIn,
     in_milliseconds,
-    town_toml,
 )
 from test_telegram_chat import free_port, running_bot, webhook_town
 from test_telegram_sending import until_all_sent
@@ -36,21 +35,9 @@ from bot.platforms import telegram_adapter
 from handlers.clock import ManualClock
 from handlers.transport import PlatformError
 from storage import Database
-from townconfig import TownConfig, parse_config
+from townconfig import TownConfig
 
 VILLAGES = (WUXING, WANGXIAN, HONGXING)
-
-
-@pytest.fixture
-def telegram(clock: ManualClock) -> Iterator[TelegramStandIn]:
-    with TelegramStandIn(now=clock.now) as standin:
-        yield standin
-
-
-@pytest.fixture
-def town(monkeypatch: pytest.MonkeyPatch, telegram: TelegramStandIn) -> TownConfig:
-    monkeypatch.setenv("TELEGRAM_BASE_URL", telegram.base_url)
-    return parse_config(town_toml(), "town.toml")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,19 +55,6 @@ from storage.models import OutboxMessage
 from townconfig import TownConfig, parse_config
 
 NEW_WUXING = -1001000000999
-
-
-@pytest.fixture
-def telegram(clock: ManualClock) -> Iterator[TelegramStandIn]:
-    """Telegram, dating its messages by the test's clock (conftest's: 9:00 on 17 Feb 2020)."""
-    with TelegramStandIn(now=clock.now) as standin:
-        yield standin
-
-
-@pytest.fixture
-def town(monkeypatch: pytest.MonkeyPatch, telegram: TelegramStandIn) -> TownConfig:
-    monkeypatch.setenv("TELEGRAM_BASE_URL", telegram.base_url)
-    return parse_config(town_toml(), "town.toml")
 
 
 @dataclass

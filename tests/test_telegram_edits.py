@@ -10,7 +10,7 @@ the message itself.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -23,7 +23,6 @@ from telegram_standin import (
     WUXING,
     WUXING_HEAD,
     TelegramStandIn,
-    town_toml,
 )
 from test_telegram_chat import Running, running_bot
 
@@ -32,22 +31,15 @@ from storage import Database
 from storage.models import AuditEntry
 from storage.personal_data import new_key
 from storage.repos.reports import DayReport
-from townconfig import TownConfig, parse_config
+from townconfig import TownConfig
 
 REGISTER = "返乡登记 欧阳娜娜 13912345678 62040219900101123X 武汉 2月10日返回"
 
 
-@pytest.fixture
-def telegram(clock: ManualClock) -> Iterator[TelegramStandIn]:
-    with TelegramStandIn(now=clock.now) as standin:
-        yield standin
-
-
-@pytest.fixture
-def town(monkeypatch: pytest.MonkeyPatch, telegram: TelegramStandIn) -> TownConfig:
-    monkeypatch.setenv("TELEGRAM_BASE_URL", telegram.base_url)
+@pytest.fixture(autouse=True)
+def data_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Edited registrations need a key to store people with."""
     monkeypatch.setenv("VILLAGEBOT_DATA_KEY", new_key())
-    return parse_config(town_toml(), "town.toml")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import itertools
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -41,12 +41,6 @@ from townconfig import TownConfig, parse_config
 #: Seconds the bot waits for an answer in these tests; a late answer comes well after it.
 SHORT_TIMEOUT = 0.3
 LATE = 1.0
-
-
-@pytest.fixture
-def telegram(clock: ManualClock) -> Iterator[TelegramStandIn]:
-    with TelegramStandIn(now=clock.now) as standin:
-        yield standin
 
 
 @pytest.fixture
