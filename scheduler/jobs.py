@@ -102,11 +102,15 @@ async def send_deadline_summary(town: Town, database: Database, now: dt.datetime
     """The day's summary to the leaders, and an accountability record for every village still out."""
     day = town.day_of(now)
     async with database.transaction() as store:
+        # Who is still out comes from the day's reports alone; the report is built once, after the
+        # accountability record, so that it shows today's.
+        reports = await store.reports.all_for_day(day, town.required)
+        for village in town.directory.village_names:
+            report_day = reports.get(village)
+            if report_day is None or not report_day.complete:
+                incomplete = report_day is not None and report_day.revisions > 0
+                await store.missed_reports.record(day, village, incomplete=incomplete, at=now)
         report = await build_town_report(store, town, day)
-        for line in report.villages:
-            if not line.reported:
-                await store.missed_reports.record(day, line.name, incomplete=line.revisions > 0, at=now)
-        report = await build_town_report(store, town, day)  # again, now with today's accountability
         text = texts.deadline_summary(render_text(report))
         sent = 0
         for chat in await town.directory.leaders_chats(store):

@@ -206,3 +206,27 @@ async def test_a_scheduled_notice_to_only_unreachable_villages_gets_only_the_del
     await chat.app.drain()
     told = chat.sent_to(LEADERS)[before:]
     assert len(told) == 1 and "已送达 0/8 个群" in told[0]
+
+
+async def test_the_deadline_job_builds_the_report_once(
+    chat: Chat, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Who is out comes from the day's reports; the summary, with today's accountability, is built once."""
+    built: list[dt.date] = []
+    build = jobs.build_town_report
+
+    async def counted(store: object, town: Town, day: dt.date) -> object:
+        built.append(day)
+        return await build(store, town, day)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jobs, "build_town_report", counted)
+    clock.set(at(9, 30))
+    await chat.person("五星村", "head").says(FULL)
+    await chat.person("红星村", "head").says("日报 入户排查60户 返乡1人")
+    await run_at(chat, clock, at(17), "deadline")
+    assert built == [DAY]
+    summary = chat.sent_to(LEADERS)[-1]
+    assert "实报 1 个" in summary and "本月未按时报送 1 天" in summary  # today's record is in it
+    async with chat.app.database.transaction() as store:
+        records = {a.village: a for a in await store.missed_reports.accountability(DAY, ["五星村", "红星村"])}
+    assert not records["五星村"].missed_this_month and records["红星村"].missed_this_month == 1
