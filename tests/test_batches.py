@@ -425,6 +425,13 @@ async def test_a_sender_whose_presence_connection_dropped_takes_its_lock_again(c
     async with chat.app.database.engine.connect() as other:
         await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         await other.commit()
+
+        async def backend_gone() -> bool:  # pg_terminate_backend only signals: the backend ends soon after
+            found = await other.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid})
+            await other.commit()
+            return found.scalar() == 0
+
+        await eventually(backend_gone, what="the terminated backend to end")
     watcher = OutboxSender(chat.app.database, chat.platform, clock).presence
     assert sender.presence.owner not in await watcher.alive({sender.presence.owner})  # looks dead now
     sender.presence._next_check = 0.0
