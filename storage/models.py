@@ -213,9 +213,10 @@ class NoticeDelivery(Base):
     notice_id: Mapped[int] = mapped_column(sa.ForeignKey("notices.id", ondelete="CASCADE"), index=True)
     village: Mapped[str] = mapped_column(sa.String(100))
     chat: Mapped[str] = mapped_column(sa.String(200))
-    outbox_id: Mapped[int] = mapped_column(sa.ForeignKey("outbox.id"))
+    outbox_id: Mapped[int] = mapped_column(sa.ForeignKey("outbox.id"), index=True)  # the settled-notices check
     notice: Mapped[Notice] = relationship(back_populates="deliveries")
-    __table_args__ = (sa.UniqueConstraint("notice_id", "chat"),)
+    # by chat: a 收到 looks up the notices its group received
+    __table_args__ = (sa.UniqueConstraint("notice_id", "chat"), sa.Index("ix_notice_deliveries_chat", "chat"))
 
 
 class InboundMessage(Base):

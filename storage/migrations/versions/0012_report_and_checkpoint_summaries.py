@@ -1,5 +1,6 @@
 """report_days, report_field_totals, checkpoint_day_totals, summary_state: summaries kept up to date,
-so that a day's report reads O(villages) rows; built from the records at the first start after this
+so that a day's report reads O(villages) rows (built from the records at the first start after this);
+and the indexes of the hot paths over the audit log and notice deliveries
 
 Revision ID: 0012
 Revises: 0011
@@ -56,9 +57,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name"),
     )
     op.create_index("ix_audit_log_action_subject", "audit_log", ["action", "subject"])
+    # The hot paths over notice deliveries: a 收到 (by chat) and the settled-notices check (by send).
+    op.create_index("ix_notice_deliveries_chat", "notice_deliveries", ["chat"])
+    op.create_index(op.f("ix_notice_deliveries_outbox_id"), "notice_deliveries", ["outbox_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_notice_deliveries_outbox_id"), table_name="notice_deliveries")
+    op.drop_index("ix_notice_deliveries_chat", table_name="notice_deliveries")
     op.drop_index("ix_audit_log_action_subject", table_name="audit_log")
     op.drop_table("summary_state")
     op.drop_table("checkpoint_day_totals")
