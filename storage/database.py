@@ -98,7 +98,9 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Store]:
         async with self._sessions() as session, session.begin():
-            yield Store(session)
+            store = Store(session)
+            yield store
+            await store.reports.write_summaries()  # what the transaction's reports change, once
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -72,6 +72,8 @@ class DailyReports:
         # for its village's day before and after it adds, and a batch asks for many villages.
         self._revisions: dict[tuple[str, dt.date], list[ReportRevision]] = {}
         self._summaries_built_for: str | None = None  # read once per transaction
+        # The villages' days whose summaries this transaction must write (and for which template).
+        self._dirty: dict[tuple[str, dt.date], tuple[str, ...]] = {}
 
     async def add_revision(
         self,
@@ -100,14 +102,14 @@ class DailyReports:
         self.session.add(revision)  # inserted at the next flush, with the message's other rows
         self._revisions[(village, day)] = [*revisions, revision]
         if await self._summaries_hold(required):
-            await self._refresh_summary(village, day, required)
+            self._dirty[(village, day)] = tuple(required)
         return revision
 
     async def replace_fields(self, revision: ReportRevision, fields: dict[str, Any], required: Sequence[str]) -> None:
         """An edited message's figures in place of what it stored; the summaries follow."""
         revision.fields = dict(fields)
         if await self._summaries_hold(required):
-            await self._refresh_summary(revision.village, revision.day, required)
+            self._dirty[(revision.village, revision.day)] = tuple(required)
 
     async def _summaries_hold(self, required: Sequence[str]) -> bool:
         if self._summaries_built_for is None:
@@ -115,46 +117,57 @@ class DailyReports:
             self._summaries_built_for = (await self.session.scalars(query)).first() or ""
         return self._summaries_built_for == built_for(required)
 
-    async def _refresh_summary(self, village: str, day: dt.date, required: Sequence[str]) -> None:
-        """Merge the village's day anew and add the difference to the day's field totals. The
-        summary row is locked first and the revisions read after: two processes reporting for one
-        village at once are merged one after the other, each seeing the other's revision."""
+    async def write_summaries(self) -> None:
+        """The summaries of every village's day this transaction added to, merged anew, and the
+        differences added to the day totals: once per transaction (Database.transaction calls it
+        before the commit), in a few statements however many messages the transaction handled.
+        The summary rows are locked first and the revisions read after: two processes reporting for
+        one village at once are merged one after the other, each seeing the other's revision."""
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, {}
         await self.session.flush()
+        placeholders = [
+            {"village": v, "day": d, "fields": {}, "complete": False, "late": False, "revisions": 0} for v, d in dirty
+        ]
         await self.session.execute(
-            insert_or_ignore(self.session, ReportDaySummary)
-            .values(village=village, day=day, fields={}, complete=False, late=False, revisions=0)
-            .on_conflict_do_nothing(index_elements=["village", "day"])
+            insert_or_ignore(self.session, ReportDaySummary).on_conflict_do_nothing(index_elements=["village", "day"]),
+            placeholders,
         )
+        villages, days = {v for v, _ in dirty}, {d for _, d in dirty}
         locked = (
             select(ReportDaySummary)
-            .where(ReportDaySummary.village == village, ReportDaySummary.day == day)
+            .where(ReportDaySummary.village.in_(villages), ReportDaySummary.day.in_(days))
             .with_for_update()
             .execution_options(populate_existing=True)
         )
-        summary = (await self.session.scalars(locked)).one()
-        query = (
-            select(ReportRevision)
-            .where(ReportRevision.village == village, ReportRevision.day == day)
-            .order_by(ReportRevision.id)
-        )
-        revisions = list((await self.session.scalars(query)).all())
-        self._revisions[(village, day)] = revisions
-        merged = merge_revisions(village, day, revisions, required)
-        old = dict(summary.fields)
-        summary.fields = dict(merged.fields)
-        summary.complete, summary.late, summary.revisions = merged.complete, merged.late, merged.revisions
-        summary.first_at, summary.last_at = merged.first_at, merged.last_at
-        for key in sorted(set(old) | set(merged.fields)):
-            delta = int(merged.fields.get(key, 0)) - int(old.get(key, 0))
-            if delta:
-                await self._add_to_total(day, key, delta)
-
-    async def _add_to_total(self, day: dt.date, field_id: str, delta: int) -> None:
-        statement = insert_or_ignore(self.session, ReportFieldTotal).values(day=day, field=field_id, value=delta)
-        statement = statement.on_conflict_do_update(
-            index_elements=["day", "field"], set_={"value": ReportFieldTotal.value + statement.excluded.value}
-        )
-        await self.session.execute(statement)
+        summaries = {(s.village, s.day): s for s in (await self.session.scalars(locked)).all()}
+        fresh = select(ReportRevision).where(ReportRevision.village.in_(villages), ReportRevision.day.in_(days))
+        revisions: dict[tuple[str, dt.date], list[ReportRevision]] = {key: [] for key in dirty}
+        for revision in (await self.session.scalars(fresh.order_by(ReportRevision.id))).all():
+            if (revision.village, revision.day) in revisions:
+                revisions[(revision.village, revision.day)].append(revision)
+        deltas: dict[tuple[dt.date, str], int] = {}
+        for key, required in dirty.items():
+            self._revisions[key] = revisions[key]
+            merged = merge_revisions(key[0], key[1], revisions[key], required)
+            summary = summaries[key]
+            old = dict(summary.fields)
+            summary.fields = dict(merged.fields)
+            summary.complete, summary.late, summary.revisions = merged.complete, merged.late, merged.revisions
+            summary.first_at, summary.last_at = merged.first_at, merged.last_at
+            for field_id in set(old) | set(merged.fields):
+                delta = int(merged.fields.get(field_id, 0)) - int(old.get(field_id, 0))
+                if delta:
+                    deltas[(key[1], field_id)] = deltas.get((key[1], field_id), 0) + delta
+        await self.session.flush()
+        if deltas:
+            statement = insert_or_ignore(self.session, ReportFieldTotal)
+            statement = statement.on_conflict_do_update(
+                index_elements=["day", "field"], set_={"value": ReportFieldTotal.value + statement.excluded.value}
+            )
+            rows = [{"day": d, "field": f, "value": delta} for (d, f), delta in sorted(deltas.items())]
+            await self.session.execute(statement, rows)
 
     async def rebuild_summaries(self, required: Sequence[str]) -> bool:
         """At start: the summaries for this template, built from every revision when they were built
@@ -249,7 +262,7 @@ class DailyReports:
     async def all_for_day(self, day: dt.date, required: Sequence[str]) -> dict[str, DayReport]:
         if not await self._summaries_hold(required):
             return await self.merged_for_day(day, required)
-        await self.session.flush()
+        await self.write_summaries()
         query = select(ReportDaySummary).where(ReportDaySummary.day == day, ReportDaySummary.revisions > 0)
         return {
             s.village: DayReport(
@@ -277,7 +290,7 @@ class DailyReports:
         """Sum of each village's merged figures over the days from first to last, inclusive."""
         if not await self._summaries_hold(required):
             return await self.merged_totals_between(first, last, required)
-        await self.session.flush()
+        await self.write_summaries()
         query = (
             select(ReportFieldTotal.field, func.sum(ReportFieldTotal.value))
             .where(ReportFieldTotal.day >= first, ReportFieldTotal.day <= last)
