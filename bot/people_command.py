@@ -147,16 +147,10 @@ async def rotate_data_key(database: Database, old: DataKey, new: DataKey) -> tup
                 value = getattr(person, column)
                 if not value:
                     continue
-                if new.can_read(value, field):
-                    plain = new.decrypt(value, field)
-                elif old.can_read(value, field):
-                    plain = old.decrypt(value, field)
+                plain, under_new = _read_with_either(new, old, value, field, person.id)
+                if not under_new:
                     setattr(person, column, new.encrypt(plain, field))
                     changed = True
-                else:
-                    raise PeopleCommandError(
-                        f"person #{person.id}: the {field} can be read with neither key; nothing was changed"
-                    )
                 if field == "id_number":
                     id_number = plain
             person.id_number_index = new.blind_index(id_number) if id_number else None
@@ -171,6 +165,16 @@ async def rotate_data_key(database: Database, old: DataKey, new: DataKey) -> tup
             after={"people": len(people), "moved": moved, "fingerprint": new.fingerprint},
         )
         return len(people), moved
+
+
+def _read_with_either(new: DataKey, old: DataKey, value: str, field: str, person_id: int) -> tuple[str, bool]:
+    """The value's plaintext, and whether it is under the new key already."""
+    for key, under_new in ((new, True), (old, False)):
+        try:
+            return key.decrypt(value, field), under_new
+        except DataKeyError:
+            continue
+    raise PeopleCommandError(f"person #{person_id}: the {field} can be read with neither key; nothing was changed")
 
 
 def rotate_key(config: TownConfig) -> int:

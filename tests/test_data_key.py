@@ -20,7 +20,6 @@ from storage.personal_data import DataKey, DataKeyError, new_key
 from townconfig import TownConfig
 
 REGISTER = "返乡登记 欧阳娜娜 13912345678 62040219900101123X 武汉 2月10日返回"
-AGAIN = "返乡登记 欧阳娜娜 13912345678 62040219900101123X 武汉 2月10日返回"
 OTHER = "返乡登记 李秀英 13812345678 620402198511200044 武汉 2月11日返回"
 
 
@@ -79,7 +78,7 @@ async def test_rotation_under_a_running_bot_splits_nothing_and_a_second_run_fini
     assert len(await people(database)) == 1
 
     restarted = await start(database, town_config, clock, new, monkeypatch)
-    again = await restarted.person("五星村", "head").says(AGAIN)
+    again = await restarted.person("五星村", "head").says(REGISTER)  # the same person again
     assert "#1" in again[0] and "已登记 #" not in again[0]  # the repeat is caught: the index moved too
     assert "已登记 #2" in (await restarted.person("五星村", "head").says(OTHER))[0]
     assert await rotate_data_key(database, DataKey(old), DataKey(new)) == (2, 0)  # nothing left to move

@@ -22,7 +22,10 @@ def town_config() -> TownConfig:
 async def test_a_member_of_the_group_reports_and_is_named_and_the_leaders_are_told_once(chat: Chat) -> None:
     member = chat.in_group("console:五星村", "console:张会计")
     replies = await member.says(FULL)
-    assert "已收到" in replies[0] or "五星村" in replies[0], replies
+    assert replies[0].startswith("✅ 已收到五星村"), replies
+    async with chat.app.database.transaction() as store:
+        stored = await store.reports.day("五星村", chat.app.town.today(), chat.app.town.required)
+    assert stored.complete and stored.fields["households_visited"] == 120
     assert "报告人：console:张会计" in replies[0]
     told = [t for t in chat.sent_to("console:leaders") if "五星村还没有登记村长" in t]
     assert len(told) == 1
