@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+#: The advisory lock (transaction-scoped) that lets one process migrate a PostgreSQL database while
+#: the others starting with it wait, then find nothing to do. One key for the whole database: a
+#: migration of one town's schema is quick, and a county upgrades all towns in one go.
+MIGRATION_LOCK_KEY = 0x76626D67  # "vbmg"
 
 
 class DatabaseError(Exception):
@@ -52,6 +57,7 @@ class Database:
     def __init__(self, url: str, *, schema: str | None = None) -> None:
         """`schema` (PostgreSQL only) keeps several towns, or several tests, apart in one database."""
         self.url = async_url(url)
+        self.schema = schema
         connect_args: dict[str, Any] = {}
         if schema is not None:
             # application_name names the connections, so a test can end any it left behind.
@@ -74,10 +80,16 @@ class Database:
         return self.engine.dialect.name
 
     async def migrate(self) -> None:
-        """Bring the schema up to the newest migration; safe to call at every start."""
+        """Bring the schema up to the newest migration; safe to call at every start. On PostgreSQL
+        the processes starting together take turns (one migrates, the others wait for it and find
+        nothing left to do), and a town's schema of its own is made when it is first needed."""
         self._check_sqlite_folder()
         try:
             async with self.engine.begin() as connection:
+                if self.dialect == "postgresql":
+                    await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                    if self.schema is not None:
+                        await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
                 await connection.run_sync(_upgrade)
         except OSError as exc:
             safe = make_url(self.url).render_as_string(hide_password=True)

@@ -4,6 +4,19 @@ Nothing here imports the bot, the handlers or the database, so the parser, the s
 clock read the same models the CLI loads.
 """
 
+from .county import (
+    COUNTY_SCHEMA,
+    CountyConfig,
+    CountyTown,
+    TelegramAccountSpec,
+    WechatAccountSpec,
+    county_account_of,
+    is_county_text,
+    load_county,
+    load_deployment,
+    parse_county,
+    split_database,
+)
 from .model import (
     DATABASE_URL_ENV,
     DEFAULT_CONFIG_NAME,
@@ -29,6 +42,7 @@ from .model import (
 )
 
 __all__ = [
+    "COUNTY_SCHEMA",
     "DATABASE_URL_ENV",
     "DEFAULT_CONFIG_NAME",
     "EXAMPLE_TOWN",
@@ -36,18 +50,28 @@ __all__ = [
     "AdminSpec",
     "CheckpointSpec",
     "ConfigError",
+    "CountyConfig",
+    "CountyTown",
     "FieldSpec",
     "PrivacySection",
     "ScheduleSection",
     "ScheduledNoticeSpec",
+    "TelegramAccountSpec",
     "TelegramSection",
     "TownConfig",
     "TownSection",
     "VillageSpec",
+    "WechatAccountSpec",
     "WechatSection",
+    "county_account_of",
     "default_fields",
     "example_town",
     "example_town_text",
+    "is_county_text",
     "load_config",
+    "load_county",
+    "load_deployment",
     "parse_config",
+    "parse_county",
+    "split_database",
 ]

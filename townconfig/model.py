@@ -148,6 +148,9 @@ TELEGRAM_PER_CHAT_PER_MINUTE = 20
 
 
 class TelegramSection(_Section):
+    # In a county: the [[telegram_account]] this town's Telegram chats are on (townconfig/county.py);
+    # a single town leaves it out.
+    account: str | None = None
     token_env: str = "TELEGRAM_BOT_TOKEN"
     # sends a second over all chats, and a minute to one group: at most Telegram's own limits
     per_second: float | None = Field(default=None, gt=0, le=TELEGRAM_PER_SECOND)
@@ -162,6 +165,9 @@ class TelegramSection(_Section):
 class WechatSection(_Section):
     """A personal WeChat account is restricted when it sends fast: these keep it slow and steady."""
 
+    # In a county: the [[wechat_account]] this town's WeChat groups are on (townconfig/county.py);
+    # a single town leaves it out.
+    account: str | None = None
     endpoint: str | None = None
     token_env: str = "WECHATY_PUPPET_SERVICE_TOKEN"
     tls: bool = True  # false only for a service that serves plain text (on this machine or a private network)
@@ -320,7 +326,7 @@ def parse_config(text: str, source: str) -> TownConfig:
 _SECTION_NAMES = {"village", "checkpoint", "admin", "field", "notice"}
 
 
-def _describe(error: Any, text: str, data: dict[str, Any]) -> str:
+def _describe(error: Any, text: str, data: dict[str, Any], model: type[BaseModel] | None = None) -> str:
     loc = tuple(error["loc"])
     where = _location(loc)
     key = next((str(part) for part in reversed(loc) if isinstance(part, str)), None)
@@ -328,7 +334,7 @@ def _describe(error: Any, text: str, data: dict[str, Any]) -> str:
     at = f" (line {line})" if line else ""
     kind = error["type"]
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
+        allowed = _allowed_keys(loc[:-1], model or TownConfig)
         hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
         return f"unknown key {where}{at}{hint}"
     if kind == "missing":
@@ -354,8 +360,7 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
-def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
-    model: type[BaseModel] = TownConfig
+def _allowed_keys(loc: tuple[Any, ...], model: type[BaseModel]) -> list[str]:
     for part in loc:
         if isinstance(part, int):
             continue

@@ -1,0 +1,154 @@
+"""Several towns in one process: each town on its own schema (or SQLite file), every message routed
+to the town that owns its chat, each account's sends drained over its own towns' outboxes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from itertools import count
+from pathlib import Path
+
+import pytest
+from chat_harness import FakePlatform
+from conftest import PG_URL, _admin, postgres_answers
+from county_files import TOWNS, write_county
+
+from bot.county_app import CountyApp
+from handlers.clock import ManualClock
+from handlers.messages import IncomingMessage
+from storage import Database
+from townconfig import CountyConfig, load_county
+
+ACCOUNTS = (
+    '[[telegram_account]]\nname = "tg1"\ntoken_env = "TG1_TOKEN"\n\n'
+    '[[telegram_account]]\nname = "tg2"\ntoken_env = "TG2_TOKEN"\n'
+)
+SPLIT = {"wangxian": "tg1", "hongqi": "tg2", "qingshui": "tg2"}
+FULL = "日报 入户排查{n}户，返乡3人，居家观察12人，发热0人，消毒2次"
+_ids = count(1)
+
+
+class TelegramStandIn(FakePlatform):
+    name = "telegram"
+
+
+@pytest.fixture
+def county(tmp_path: Path) -> CountyConfig:
+    path = write_county(tmp_path, platform="telegram", accounts=SPLIT, extra=ACCOUNTS)
+    text = path.read_text("utf-8").replace("[[town]]", 'telegram_account = "tg1"\n\n[[town]]', 1)
+    path.write_text(text, "utf-8")
+    return load_county(path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def town_databases(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[dict[str, Database]]:
+    """A database per town: SQLite files, or PostgreSQL schemas (made by `migrate`, dropped after)."""
+    if request.param == "sqlite":
+        databases = {t: Database(f"sqlite:///{tmp_path}/county.{t}.db") for t in TOWNS}
+        yield databases
+        for db in databases.values():
+            await db.close()
+        return
+    if not postgres_answers():
+        pytest.skip("PostgreSQL does not answer at 127.0.0.1:5432")
+    prefix = f"t_{uuid.uuid4().hex[:8]}"
+    databases = {t: Database(PG_URL, schema=f"{prefix}_{t}") for t in TOWNS}
+    try:
+        yield databases
+    finally:
+        for town_id, db in databases.items():
+            await db.close()
+            schema = f"{prefix}_{town_id}"
+            await _admin(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                f"WHERE application_name = 'villagebot-{schema}' AND pid <> pg_backend_pid()"
+            )
+            await _admin(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(dt.datetime(2020, 2, 17, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+
+
+def said(chat: str, who: str, text: str, clock: ManualClock, *, private: bool = False) -> IncomingMessage:
+    return IncomingMessage(
+        platform="telegram", chat=chat, sender=who, text=text, message_id=f"m{next(_ids)}",
+        at=clock.now(), sender_name=who, is_private=private,
+    )  # fmt: skip
+
+
+async def households(app: CountyApp, town_id: str, village: str, day: dt.date) -> object:
+    town = app.towns[town_id]
+    async with town.database.transaction() as store:
+        return (await store.reports.day(village, day, town.town.required)).fields.get("households_visited")
+
+
+async def test_each_towns_red_star_village_reports_into_its_own_town(
+    county: CountyConfig, town_databases: dict[str, Database], clock: ManualClock
+) -> None:
+    app = await CountyApp.start(county, clock=clock, databases=town_databases)
+    tg1, tg2 = TelegramStandIn(), TelegramStandIn()
+    app.add_platform("telegram:tg1", tg1)
+    app.add_platform("telegram:tg2", tg2)
+    try:
+        figures = {"wangxian": 101, "hongqi": 202, "qingshui": 303}
+        for town_id, n in figures.items():
+            chat, head = f"telegram:{town_id}-红星村", f"telegram:{town_id}-红星村村干部"
+            receiver = app.receiver(f"telegram:{SPLIT[town_id]}")
+            await receiver([said(chat, head, FULL.format(n=n), clock)])
+        await app.drain()
+        day = clock.now().date()
+        for town_id, n in figures.items():
+            assert await households(app, town_id, "红星村", day) == n
+            other = next(t for t in figures if t != town_id)
+            assert await households(app, other, "红星村", day) == figures[other]
+        # each account sent only to its own towns' groups, each reply once
+        assert {m.chat for m in tg1.sent} == {"telegram:wangxian-红星村"}
+        assert {m.chat for m in tg2.sent} == {"telegram:hongqi-红星村", "telegram:qingshui-红星村"}
+        assert len(tg1.sent) == 1 and len(tg2.sent) == 2
+        assert "101" in tg1.sent[0].text
+    finally:
+        await app.close()
+
+
+async def test_a_private_chat_goes_to_the_senders_town(
+    county: CountyConfig, town_databases: dict[str, Database], clock: ManualClock
+) -> None:
+    app = await CountyApp.start(county, clock=clock, databases=town_databases)
+    try:
+        head = "telegram:qingshui-五星村村干部"
+        private = said(head, head, "你好", clock, private=True)
+        assert await app.town_of(private) == "qingshui"
+        assert await app.town_of(private, app.town_ids_on("telegram:tg1")) is None  # not a town of tg1
+        stranger = said("telegram:-999", "telegram:777", "你好", clock)
+        assert await app.town_of(stranger) is None
+        async with app.towns["hongqi"].database.transaction() as store:
+            await store.bindings.bind("telegram:-999", "village", "红星村", "telegram:hongqi-town_office", clock.now())
+        assert await app.town_of(stranger) == "hongqi"  # bound in chat by hongqi's admin
+    finally:
+        await app.close()
+
+
+async def test_county_admins_act_as_admins_in_every_town(
+    county: CountyConfig, town_databases: dict[str, Database], clock: ManualClock
+) -> None:
+    app = await CountyApp.start(county, clock=clock, databases=town_databases)
+    try:
+        for town in app.towns.values():
+            assert "telegram:county_office" in {i for a in town.config.admins for i in a.ids}
+            assert town.config.town.name in TOWNS.values()
+    finally:
+        await app.close()
+
+
+async def test_without_given_databases_each_town_gets_a_file_next_to_the_county(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    county = load_county(write_county(tmp_path))
+    app = await CountyApp.start(county, clock=clock)
+    try:
+        assert sorted(p.name for p in tmp_path.glob("county.*.db")) == sorted(f"county.{t}.db" for t in TOWNS)
+    finally:
+        await app.close()
