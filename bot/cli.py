@@ -11,7 +11,7 @@ from typing import Any
 
 from handlers.parsing import ROLES, MessageContext, Vocabulary
 from handlers.registry import message_parser
-from townconfig import ConfigError, TownConfig, example_town_text, load_config
+from townconfig import ConfigError, CountyConfig, TownConfig, example_town_text, load_deployment
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -19,11 +19,14 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def with_config(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        sub.add_argument("--config", help="town config file (default: ./town.toml, else the example town)")
+        sub.add_argument(
+            "--config", help="town (or county) config file (default: ./town.toml, else the example town)"
+        )
         return sub
 
     run = with_config(commands.add_parser("run", help="run the bot on every configured platform"))
-    run.set_defaults(handler=_run)
+    run.add_argument("--accounts", help="a county: run only these accounts, e.g. telegram:tg1,wechat:wx1")
+    run.set_defaults(handler=_run, county_handler=_run_county)
 
     parse = with_config(commands.add_parser("parse", help="show what the bot understands from a message"))
     parse.add_argument("--village", help="the village the group is bound to")
@@ -42,6 +45,9 @@ def _build_parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=_report)
 
     report.add_argument("--audit", action="store_true", help="include the day's audit log")
+    report.add_argument("--county", action="store_true", help="a county: every town side by side (the default)")
+    report.add_argument("--town", help="a county: one town, by its id or name")
+    report.set_defaults(county_handler=_report_county)
 
     keygen = commands.add_parser("keygen", help="print a new data key for VILLAGEBOT_DATA_KEY")
     keygen.set_defaults(without_config=lambda args: _people("keygen"))
@@ -58,7 +64,7 @@ def _build_parser() -> argparse.ArgumentParser:
     rotate.set_defaults(handler=lambda args, config: _people("rotate_key", config))
 
     check = with_config(commands.add_parser("check", help="check the config, the database and each platform"))
-    check.set_defaults(handler=_check)
+    check.set_defaults(handler=_check, county_handler=_check_county)
 
     example = commands.add_parser("example-config", help="print the example town's config")
     # Never reads a config: `villagebot example-config > town.toml` empties town.toml before it runs.
@@ -119,15 +125,56 @@ def _report(args: argparse.Namespace, config: TownConfig) -> int:
     return write_report(config, date=args.date, fmt=args.format, output=args.output, audit=args.audit)
 
 
+def _accounts(args: argparse.Namespace) -> list[str] | None:
+    given = getattr(args, "accounts", None)
+    return [a for a in given.split(",") if a.strip()] if given else None
+
+
+def _run_county(args: argparse.Namespace, county: CountyConfig) -> int:
+    from bot.run import run_county
+
+    return run_county(county, _accounts(args))
+
+
+def _check_county(args: argparse.Namespace, county: CountyConfig) -> int:
+    from bot.check_command import check_county
+
+    return check_county(county, _accounts(args))
+
+
+def _report_county(args: argparse.Namespace, county: CountyConfig) -> int:
+    from bot.county_report_command import write_county_report
+
+    if args.audit:
+        print("villagebot: --audit is for one town's file (its --config), not a county", file=sys.stderr)
+        return 2
+    return write_county_report(county, town=args.town, date=args.date, fmt=args.format, output=args.output)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     if hasattr(args, "without_config"):
         done: int = args.without_config(args)
         return done
     try:
-        config = load_config(getattr(args, "config", None))
+        config = load_deployment(getattr(args, "config", None))
     except ConfigError as exc:
         print(f"villagebot: config error: {exc}", file=sys.stderr)
+        return 2
+    if isinstance(config, CountyConfig):
+        county_handler = getattr(args, "county_handler", None)
+        if county_handler is None:
+            print(
+                f"villagebot: {config.source} is a county; `villagebot {args.command}` does not take a county "
+                "file yet (run, check and report do)",
+                file=sys.stderr,
+            )
+            return 2
+        county_code: int = county_handler(args, config)
+        return county_code
+    if getattr(args, "county", False) or getattr(args, "town", None) or getattr(args, "accounts", None):
+        print(f"villagebot: --county, --town and --accounts need a county file; {config.source} is one town",
+              file=sys.stderr)
         return 2
     code: int = args.handler(args, config)
     return code

@@ -8,6 +8,7 @@ round.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from handlers.registry import menu_commands
@@ -17,6 +18,7 @@ from townconfig import TownConfig
 from .app import App
 
 if TYPE_CHECKING:
+    from .county_app import CountyApp
     from .telegram_adapter import TelegramAdapter
     from .wechat_adapter import WechatAdapter
 
@@ -78,3 +80,51 @@ def build_adapters(app: App) -> list[PlatformAdapter]:
     if wechat_enabled(app.config):
         adapters.append(wechat_adapter(app))
     return adapters
+
+
+def county_adapters(county_app: CountyApp, accounts: Sequence[str] | None = None) -> list[tuple[str, PlatformAdapter]]:
+    """(account key, adapter) for each account this process runs: `accounts` ("telegram:tg1",
+    "wechat:wx1", or bare names), or every account of the county. A named account the county does
+    not declare, or one without its secret, stops the start."""
+    county = county_app.county
+    keys = county.account_keys
+    wanted = keys if not accounts else [_account_key(county.source, keys, name) for name in accounts]
+    adapters: list[tuple[str, PlatformAdapter]] = []
+    for key in wanted:
+        platform, _, name = key.partition(":")
+        receiver = county_app.receiver(key)
+        if platform == "telegram":
+            from .telegram_adapter import TelegramAdapter
+
+            spec = county.telegram_account(name)
+            token = os.environ.get(spec.token_env)
+            if not token:
+                raise PlatformError(
+                    f"{county.source}: [[telegram_account]] {name!r} needs its bot's token in the environment "
+                    f"variable {spec.token_env}; set it, or leave this account out of --accounts"
+                )
+            adapters.append((key, TelegramAdapter(
+                token, receive=receiver, events=receiver, settings=spec, config_source=county.source,
+                commands=menu_commands(),
+            )))  # fmt: skip
+        else:
+            from .wechat_adapter import WechatAdapter
+
+            clock = next(iter(county_app.towns.values())).town.clock
+            adapters.append((key, WechatAdapter(
+                receive=receiver, events=receiver, clock=clock, section=county.wechat_account(name),
+                config_source=county.source,
+            )))  # fmt: skip
+    return adapters
+
+
+def _account_key(source: str, keys: list[str], name: str) -> str:
+    name = name.strip()
+    matches = [k for k in keys if name in (k, k.partition(":")[2])]
+    if len(matches) != 1:
+        raise PlatformError(
+            f"--accounts {name!r}: {source} declares "
+            + ("no such account" if not matches else "it on several platforms; write platform:name")
+            + f" (its accounts: {', '.join(keys) or 'none'})"
+        )
+    return matches[0]

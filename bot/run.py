@@ -13,11 +13,12 @@ from handlers.transport import PlatformAdapter, PlatformError
 from scheduler.leader import keep_the_clock
 from storage import DatabaseError
 from storage.personal_data import DataKeyError
-from townconfig import TownConfig
+from townconfig import CountyConfig, TownConfig
 
 from .app import App
 from .console import ConsoleChat, ConsolePlatform, chat_names
-from .platforms import build_adapters
+from .county_app import CountyApp
+from .platforms import build_adapters, county_adapters
 
 log = logging.getLogger("villagebot")
 
@@ -36,6 +37,67 @@ def run_bot(config: TownConfig) -> int:
         return 2
     except KeyboardInterrupt:
         return 0
+
+
+def run_county(county: CountyConfig, accounts: list[str] | None = None) -> int:
+    """`villagebot run --config county.toml [--accounts A,B]`: the chosen accounts' adapters, their
+    towns' senders, and a bid for every town's clock (one process in the county keeps each)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_masking()
+    try:
+        return asyncio.run(_run_county(county, accounts))
+    except (DatabaseError, DataKeyError, PlatformError) as exc:
+        print(f"villagebot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _run_county(county: CountyConfig, accounts: list[str] | None) -> int:
+    county_app = await CountyApp.start(county)
+    try:
+        adapters = county_adapters(county_app, accounts)
+    except PlatformError:
+        await county_app.close()
+        raise
+    for key, adapter in adapters:
+        county_app.add_platform(key, adapter)
+    stop = _stop_on_signals()
+    log.info("villagebot for %s started on %s", county.county.name, ", ".join(k for k, _ in adapters) or "no account")
+    tasks = [asyncio.create_task(a.run(stop), name=f"receive-{k}") for k, a in adapters]
+    sending = [
+        asyncio.create_task(sender.run(), name=f"send-{town_id}-{name}")
+        for town_id, app in county_app.towns.items()
+        for name, sender in app.senders.items()
+    ]
+    tasks += sending
+    for town_id, app in county_app.towns.items():
+        tasks.append(
+            asyncio.create_task(keep_the_clock(app.town, app.database, app.wake_senders, stop), name=f"clock-{town_id}")
+        )
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait({*tasks, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            error = None if task is stopper else task.exception()
+            if isinstance(error, PlatformError):
+                raise error
+            if error is not None:
+                log.error("%s stopped: %s", task.get_name(), error)
+                return 1
+        return 0
+    finally:
+        stop.set()
+        for app in county_app.towns.values():
+            for sender in app.senders.values():
+                sender.stop()
+        if sending:
+            await asyncio.wait(sending, timeout=SENDER_GRACE)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await county_app.close()
+        log.info("villagebot stopped")
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -643,3 +643,31 @@ def checkpoint_temperature_unreadable(written: Sequence[str]) -> str:
 
 CONSOLE_MULTILINE = '"""'  # on a line of its own: starts a message of several lines, and ends it
 CONSOLE_MULTILINE_HINT = '  """  另起一行输入三个引号，粘贴或输入多行消息（如接龙），再输入一行 """ 发送'
+
+
+# --- the county's report (handlers/county_report.py) ----------------------------------------------
+
+
+def county_report_title(county: str, day: str) -> str:
+    return f"{county}疫情防控日报（{day}）"
+
+
+def county_report_counts(expected: int, reported: int) -> str:
+    return f"全县应报 {expected} 个，实报 {reported} 个，未报 {expected - reported} 个"
+
+
+def county_report_town(town: str, expected: int, reported: int, missing: Sequence[str]) -> str:
+    line = f"{town}：应报 {expected} 个，实报 {reported} 个"
+    return line + (f"，未报：{joined(missing)}" if missing else "，全部报齐")
+
+
+def county_report_alert(checkpoint: str, persons: int) -> str:
+    return f"卡点预警：{checkpoint or '卡点'} {persons} 人"
+
+
+def county_report_notice(notice_id: int, delivered: int, groups: int) -> str:
+    return f"通知 #{notice_id}：已送达 {delivered}/{groups} 个群"
+
+
+def county_report_totals(figures_text: str) -> str:
+    return "全县合计：" + figures_text
