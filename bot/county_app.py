@@ -14,10 +14,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from handlers.clock import Clock, SystemClock
+from handlers.county import TownPart, county_notice_body, send_county_notice, send_county_summary
 from handlers.messages import IncomingMessage
 from handlers.transport import Platform, PlatformFault
 from storage import Database
-from townconfig import CountyConfig, CountyTown, TownConfig
+from townconfig import CountyConfig, CountyTown, TownConfig, county_account_of
 
 from .app import App
 
@@ -84,6 +85,37 @@ class CountyApp:
                 started._person_town.setdefault(person, town.id)
         return started
 
+    @property
+    def parts(self) -> list[TownPart]:
+        return [TownPart(town_id, app.town, app.database) for town_id, app in self.towns.items()]
+
+    @property
+    def host(self) -> TownPart:
+        """The town whose outbox carries what the county sends: the first town on the account the
+        county leaders' chat is on (else the first town), so that account's process delivers it."""
+        parts = self.parts
+        leaders = self.county.county.leaders_chat
+        if leaders is not None:
+            platform = leaders.partition(":")[0]
+            account = county_account_of(self.county, platform)
+            for town in self.county.towns:
+                if account is not None and town.account_of(platform) == account:
+                    return next(p for p in parts if p.id == town.id)
+        return parts[0]
+
+    async def send_summary(self) -> int:
+        """The county summary, once, if every town's deadline has passed (handlers/county.py)."""
+        leaders = self.county.county.leaders_chat
+        if leaders is None:
+            return 0
+        host = self.host
+        sent = await send_county_summary(
+            self.county.county.name, self.county.zone, self.parts, host, leaders, host.town.clock.now()
+        )
+        if sent:
+            self.towns[host.id].wake_senders()
+        return sent
+
     def town_ids_on(self, account_key: str) -> list[str]:
         return [t.id for t in self.county.towns_on(account_key)]
 
@@ -121,6 +153,11 @@ class CountyApp:
         among = self.town_ids_on(account_key) if account_key is not None else None
         batches: dict[str, list[IncomingMessage]] = {}
         for message in messages:
+            body = county_notice_body(message.text)
+            if body is not None and self.county.is_county_admin(message.sender):
+                await send_county_notice(self.parts, self.host, message, body)
+                self.wake_senders()
+                continue
             town_id = await self.town_of(message, among)
             if town_id is None:
                 town_id = (among or list(self.towns))[0] if (among or self.towns) else None

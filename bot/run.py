@@ -10,7 +10,7 @@ import sys
 
 from handlers.personal_info import install_log_masking
 from handlers.transport import PlatformAdapter, PlatformError
-from scheduler.leader import keep_the_clock
+from scheduler.leader import keep_the_clock, keep_the_county_clock
 from storage import DatabaseError
 from storage.personal_data import DataKeyError
 from townconfig import CountyConfig, TownConfig
@@ -75,6 +75,12 @@ async def _run_county(county: CountyConfig, accounts: list[str] | None) -> int:
         tasks.append(
             asyncio.create_task(keep_the_clock(app.town, app.database, app.wake_senders, stop), name=f"clock-{town_id}")
         )
+    host = county_app.host
+    tasks.append(
+        asyncio.create_task(
+            keep_the_county_clock(host.database, county.county.name, county_app.send_summary, stop), name="county-clock"
+        )
+    )
     stopper = asyncio.create_task(stop.wait())
     try:
         done, _ = await asyncio.wait({*tasks, stopper}, return_when=asyncio.FIRST_COMPLETED)

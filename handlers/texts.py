@@ -671,3 +671,20 @@ def county_report_notice(notice_id: int, delivered: int, groups: int) -> str:
 
 def county_report_totals(figures_text: str) -> str:
     return "全县合计：" + figures_text
+
+
+# --- the county's notice and summary (handlers/county.py) -----------------------------------------
+
+
+def county_notice_queued(towns: Sequence[str], groups: int) -> str:
+    if not towns:
+        return "⚠️ 县通知未发送：各镇都没有绑定的村群。"
+    return f"✅ 县通知已发往 {len(towns)} 个镇（{joined(towns)}）{groups} 个村群；各镇的送达情况会报给各镇领导群。"
+
+
+def county_notice_empty() -> str:
+    return "⚠️ 县通知没有内容，未发送。请这样写：县通知：明天起各村卡点每日消毒两次"
+
+
+def county_summary(report_text: str) -> str:
+    return "🗓 各镇截止时间已到，全县汇总如下：\n" + report_text

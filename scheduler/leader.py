@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import zlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from handlers.town import Town
 from storage import Database
@@ -86,4 +86,33 @@ async def keep_the_clock(
     finally:
         if clock is not None:
             clock.shutdown()
+        await lock.release()
+
+
+#: Seconds between the county clock's looks at whether the county summary is due.
+COUNTY_SECONDS = 30.0
+
+
+async def keep_the_county_clock(
+    database: Database,
+    county_name: str,
+    duty: Callable[[], Awaitable[int]],
+    stop: asyncio.Event,
+    every_seconds: float = COUNTY_SECONDS,
+) -> None:
+    """Run the county's `duty` (the summary once its time has come) every `every_seconds`, in the one
+    process holding the county's lock on the host town's database; the duty's own once-only claim
+    is the second line of defence."""
+    lock = ClockLock(database, f"county:{county_name}")
+    try:
+        while not stop.is_set():
+            try:
+                if await lock.try_acquire():
+                    await duty()
+            except Exception:
+                log.exception("the county clock's round failed; it tries again")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(every_seconds):
+                    await stop.wait()
+    finally:
         await lock.release()

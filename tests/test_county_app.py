@@ -15,7 +15,10 @@ from conftest import PG_URL, _admin, postgres_answers
 from county_files import TOWNS, write_county
 
 from bot.county_app import CountyApp
+from handlers import texts
 from handlers.clock import ManualClock
+from handlers.county import county_report
+from handlers.county_report import render_county_text
 from handlers.messages import IncomingMessage
 from storage import Database
 from townconfig import CountyConfig, load_county
@@ -150,5 +153,79 @@ async def test_without_given_databases_each_town_gets_a_file_next_to_the_county(
     app = await CountyApp.start(county, clock=clock)
     try:
         assert sorted(p.name for p in tmp_path.glob("county.*.db")) == sorted(f"county.{t}.db" for t in TOWNS)
+    finally:
+        await app.close()
+
+
+NOTICE = "县通知：明天起各村卡点每日消毒两次"
+
+
+async def started(
+    county: CountyConfig, databases: dict[str, Database], clock: ManualClock
+) -> tuple[CountyApp, TelegramStandIn, TelegramStandIn]:
+    app = await CountyApp.start(county, clock=clock, databases=databases)
+    tg1, tg2 = TelegramStandIn(), TelegramStandIn()
+    app.add_platform("telegram:tg1", tg1)
+    app.add_platform("telegram:tg2", tg2)
+    return app, tg1, tg2
+
+
+async def test_a_county_notice_reaches_every_village_of_every_town_once(
+    county: CountyConfig, town_databases: dict[str, Database], clock: ManualClock
+) -> None:
+    app, tg1, tg2 = await started(county, town_databases, clock)
+    try:
+        message = said("telegram:county-leaders", "telegram:county_office", NOTICE, clock)
+        await app.receiver("telegram:tg1")([message])
+        await app.receiver("telegram:tg1")([message])  # delivered again: handled once
+        await app.drain()
+        await app.drain()  # the delivery reports the settled sends queued
+        notices = [m for m in tg1.sent + tg2.sent if m.purpose == "notice"]
+        villages = {f"telegram:{t}-{v.name}" for t in TOWNS for v in county.town(t).config.villages}  # type: ignore[union-attr]
+        assert sorted(m.chat for m in notices) == sorted(villages)  # 24 groups, each once
+        assert all("明天起各村卡点每日消毒两次" in m.text for m in notices)
+        assert {m.chat for m in tg1.sent if m.purpose == "notice"} == {c for c in villages if "wangxian" in c}
+        answers = [m.text for m in tg1.sent if m.chat == "telegram:county-leaders"]
+        assert len(answers) == 1 and "3 个镇" in answers[0] and "24 个村群" in answers[0]
+        for town_id in TOWNS:  # each town's own delivery report, to its own leaders, on its own account
+            platform = tg1 if SPLIT[town_id] == "tg1" else tg2
+            receipts = [m for m in platform.sent if m.chat == f"telegram:{town_id}-leaders" and m.purpose == "receipt"]
+            assert len(receipts) == 1 and "8/8" in receipts[0].text
+    finally:
+        await app.close()
+
+
+async def test_a_county_notice_from_a_town_admin_is_not_a_county_notice(
+    county: CountyConfig, town_databases: dict[str, Database], clock: ManualClock
+) -> None:
+    app, tg1, tg2 = await started(county, town_databases, clock)
+    try:
+        message = said("telegram:hongqi-leaders", "telegram:hongqi-town_office", NOTICE, clock)
+        await app.receiver("telegram:tg2")([message])
+        await app.drain()
+        assert not [m for m in tg1.sent if m.purpose == "notice"]
+        assert all("hongqi" in m.chat for m in tg2.sent)
+    finally:
+        await app.close()
+
+
+async def test_the_county_summary_goes_once_after_the_last_deadline(
+    county: CountyConfig, town_databases: dict[str, Database], clock: ManualClock
+) -> None:
+    app, tg1, _tg2 = await started(county, town_databases, clock)
+    try:
+        head = "telegram:qingshui-红星村村干部"
+        await app.receiver("telegram:tg2")([said("telegram:qingshui-红星村", head, FULL.format(n=77), clock)])
+        assert await app.send_summary() == 0  # 09:00: no town's deadline yet
+        clock.set(clock.now().replace(hour=17, minute=0, second=1))
+        assert await app.send_summary() == 1
+        assert await app.send_summary() == 0  # once
+        await app.drain()
+        summaries = [m for m in tg1.sent if m.chat == "telegram:county-leaders"]
+        assert len(summaries) == 1 and summaries[0].purpose == "summary"
+        report = await county_report("黄河县", app.parts, clock.now().date())
+        assert summaries[0].text == texts.county_summary(render_county_text(report))
+        assert report.reported == 1 and report.totals["households_visited"] == 77
+        assert "清水镇：应报 8 个，实报 1 个" in summaries[0].text
     finally:
         await app.close()
