@@ -5,6 +5,7 @@ Every town keeps the example's villages (so 红星村 is in all three), with cha
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from townconfig import example_town_text
@@ -44,6 +45,49 @@ def write_county(
     path.write_text(
         f'[county]\nname = "黄河县"\ndatabase = "{database}"\nleaders_chat = "{platform}:county-leaders"\n\n'
         f'{entries}[[county_admin]]\nname = "县防控办"\nids = ["{platform}:county_office"]\n\n{extra}',
+        encoding="utf-8",
+    )
+    return path
+
+
+def telegram_ids(town_index: int) -> dict[str, int]:
+    """The Telegram ids of one town of the county: its village groups, heads, leaders, admin."""
+    config = example_town_text()
+    names = re.findall(r'"console:([^"]+)"', config)
+    ids: dict[str, int] = {}
+    for n, name in enumerate(dict.fromkeys(names), start=1):
+        is_person = name.endswith("村干部") or name == "town_office"
+        ids[name] = (200000 if is_person else -1001000000000) + (town_index * 100 + n) * (1 if is_person else -1)
+    return ids
+
+
+def telegram_town_text(name: str, town_index: int, account: str) -> str:
+    """The example town renamed, on Telegram (ids from telegram_ids), on `account`, without a database."""
+    ids = telegram_ids(town_index)
+    text = town_text(name, "x")
+    text = re.sub(r'"console:x-([^"]+)"', lambda m: f'"telegram:{ids[m[1]]}"', text)
+    return text + f'\n[telegram]\naccount = "{account}"\n'
+
+
+def write_telegram_county(
+    folder: Path, *, database: str, towns: dict[str, tuple[str, str]], accounts: dict[str, str],
+    leaders: int, admin: int,
+) -> Path:
+    """A county on Telegram: `towns` maps a town id to (name, account); `accounts` an account to its
+    base URL (a stand-in's); each account's token comes from ACCOUNT_TOKEN (upper case)."""
+    (folder / "towns").mkdir(parents=True, exist_ok=True)
+    for index, (town_id, (name, account)) in enumerate(towns.items(), start=1):
+        (folder / "towns" / f"{town_id}.toml").write_text(telegram_town_text(name, index, account), "utf-8")
+    entries = "".join(f'[[town]]\nid = "{i}"\nfile = "towns/{i}.toml"\n\n' for i in towns)
+    declared = "".join(
+        f'[[telegram_account]]\nname = "{a}"\ntoken_env = "{a.upper()}_TOKEN"\nbase_url = "{url}"\n\n'
+        for a, url in accounts.items()
+    )
+    path = folder / "county.toml"
+    path.write_text(
+        f'[county]\nname = "黄河县"\ndatabase = "{database}"\nleaders_chat = "telegram:{leaders}"\n'
+        f'telegram_account = "{next(iter(accounts))}"\n\n{entries}'
+        f'[[county_admin]]\nname = "县防控办"\nids = ["telegram:{admin}"]\n\n{declared}',
         encoding="utf-8",
     )
     return path
