@@ -64,6 +64,7 @@ def _build_parser() -> argparse.ArgumentParser:
     rotate.set_defaults(handler=lambda args, config: _people("rotate_key", config))
 
     check = with_config(commands.add_parser("check", help="check the config, the database and each platform"))
+    check.add_argument("--accounts", help="a county: check only these accounts, e.g. telegram:tg1,wechat:wx1")
     check.set_defaults(handler=_check, county_handler=_check_county)
 
     example = commands.add_parser("example-config", help="print the example town's config")
