@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from handlers.clock import Clock, SystemClock
 from handlers.county import TownPart, county_notice_body, send_county_notice, send_county_summary
@@ -145,6 +146,12 @@ class CountyApp:
                     return town_id
         return None
 
+    def town_named(self, text: str, among: Iterable[str] | None = None) -> CountyTown | None:
+        """The one town (of `among`) whose name the text says; a county admin's message in a chat no
+        town owns yet goes there (town names are unique in a county, townconfig/county.py)."""
+        found = [t for t in self.county.towns if t.name in text and (among is None or t.id in among)]
+        return found[0] if len(found) == 1 else None
+
     def receiver(self, account_key: str) -> AccountReceiver:
         return AccountReceiver(self, account_key)
 
@@ -159,6 +166,10 @@ class CountyApp:
                 self.wake_senders()
                 continue
             town_id = await self.town_of(message, among)
+            if town_id is None and self.county.is_county_admin(message.sender):
+                named = self.town_named(message.text, among)
+                if named is not None:  # "绑定 红旗镇 红星村": the county admin names the town
+                    town_id, message = named.id, replace(message, text=_without(message.text, named.name))
             if town_id is None:
                 town_id = (among or list(self.towns))[0] if (among or self.towns) else None
                 if town_id is None:
@@ -178,6 +189,11 @@ class CountyApp:
     async def close(self) -> None:
         for app in self.towns.values():
             await app.close()
+
+
+def _without(text: str, name: str) -> str:
+    """The text with the town's name taken out, so the town's own parser reads what it knows."""
+    return re.sub(r"[ \t]{2,}", " ", text.replace(name, " ", 1)).replace(" \n", "\n").strip()
 
 
 @dataclass

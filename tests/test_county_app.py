@@ -3,6 +3,7 @@ to the town that owns its chat, each account's sends drained over its own towns'
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ import pytest
 from chat_harness import FakePlatform
 from conftest import PG_URL, _admin, postgres_answers
 from county_files import TOWNS, write_county
+from sqlalchemy import text as sqltext
 
 from bot.county_app import CountyApp
 from handlers import texts
@@ -229,3 +231,54 @@ async def test_the_county_summary_goes_once_after_the_last_deadline(
         assert "清水镇：应报 8 个，实报 1 个" in summaries[0].text
     finally:
         await app.close()
+
+
+async def test_a_county_admin_binds_a_new_group_in_the_town_it_names(
+    county: CountyConfig, town_databases: dict[str, Database], clock: ManualClock
+) -> None:
+    app, _tg1, tg2 = await started(county, town_databases, clock)
+    try:
+        group = "telegram:-5555"
+        await app.receiver("telegram:tg2")([said(group, "telegram:county_office", "绑定 红旗镇 红星村", clock)])
+        await app.drain()
+        async with app.towns["hongqi"].database.transaction() as store:
+            binding = await store.bindings.get(group)
+        assert binding is not None and binding.target == "红星村"
+        for other in ("wangxian", "qingshui"):
+            async with app.towns[other].database.transaction() as store:
+                assert await store.bindings.get(group) is None
+        assert tg2.texts_in(group)  # the town's own answer to the binding
+        report = said(group, "telegram:7777", FULL.format(n=55), clock)
+        assert await app.town_of(report) == "hongqi"
+    finally:
+        await app.close()
+
+
+async def test_a_town_name_of_another_account_does_not_route_there(
+    county: CountyConfig, town_databases: dict[str, Database], clock: ManualClock
+) -> None:
+    app = await CountyApp.start(county, clock=clock, databases=town_databases)
+    try:
+        assert app.town_named("绑定 红旗镇 红星村", app.town_ids_on("telegram:tg1")) is None
+        assert app.town_named("绑定 红旗镇 红星村") is county.town("hongqi")
+        assert app.town_named("绑定 红星村") is None
+    finally:
+        await app.close()
+
+
+async def test_processes_starting_together_migrate_a_new_schema_once() -> None:
+    """On PostgreSQL the migration takes an advisory lock: several processes starting at once on a
+    schema nobody made yet all start, one migrating, the others finding it done."""
+    if not postgres_answers():
+        pytest.skip("PostgreSQL does not answer at 127.0.0.1:5432")
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    databases = [Database(PG_URL, schema=schema) for _ in range(4)]
+    try:
+        await asyncio.gather(*(db.migrate() for db in databases))
+        async with databases[0].session() as session:
+            versions = (await session.execute(sqltext("SELECT count(*) FROM alembic_version"))).scalar_one()
+        assert versions == 1
+    finally:
+        for db in databases:
+            await db.close()
+        await _admin(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -96,3 +96,28 @@ def test_a_bad_county_stops_every_command_with_the_file(tmp_path: Path, capsys: 
     path.write_text(path.read_text("utf-8").replace('id = "hongqi"', 'id = "wangxian"'), "utf-8")
     assert cli.main(["check", "--config", str(path)]) == 2
     assert "config error" in capsys.readouterr().err
+
+
+def test_accounts_that_the_county_does_not_declare_stop_the_start(tmp_path: Path) -> None:
+    from bot.platforms import _account_key
+    from handlers.transport import PlatformError
+
+    keys = ["telegram:tg1", "wechat:tg1", "wechat:wx2"]
+    assert _account_key("c.toml", keys, "wx2") == "wechat:wx2"
+    assert _account_key("c.toml", keys, " telegram:tg1") == "telegram:tg1"
+    with pytest.raises(PlatformError, match=r"no such account.*wechat:wx2"):
+        _account_key("c.toml", keys, "wx9")
+    with pytest.raises(PlatformError, match="several platforms; write platform:name"):
+        _account_key("c.toml", keys, "tg1")
+
+
+def test_run_with_an_account_without_its_token_says_which_variable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TG1_TOKEN", raising=False)
+    path = write_county(tmp_path, extra='[[telegram_account]]\nname = "tg1"\ntoken_env = "TG1_TOKEN"\n')
+    assert cli.main(["run", "--config", str(path), "--accounts", "tg1"]) == 2
+    error = capsys.readouterr().err
+    assert "TG1_TOKEN" in error and "tg1" in error
+    assert cli.main(["run", "--config", str(path), "--accounts", "nope"]) == 2
+    assert "no such account" in capsys.readouterr().err
