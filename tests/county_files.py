@@ -91,3 +91,20 @@ def write_telegram_county(
         encoding="utf-8",
     )
     return path
+
+
+def wechat_ids(town_index: int) -> dict[str, str]:
+    """The WeChat ids of one town of the county: its rooms (…@chatroom) and people (wxid_…)."""
+    names = dict.fromkeys(re.findall(r'"console:([^"]+)"', example_town_text()))
+    return {
+        name: (f"wxid_{town_index}_{n}" if name.endswith("村干部") or name == "town_office"
+               else f"{town_index}{n:04d}@chatroom")
+        for n, name in enumerate(names, start=1)
+    }  # fmt: skip
+
+
+def wechat_town_text(name: str, town_index: int, account: str) -> str:
+    """The example town renamed, on WeChat (ids from wechat_ids), on `account`, without a database."""
+    ids = wechat_ids(town_index)
+    text = re.sub(r'"console:x-([^"]+)"', lambda m: f'"wechat:{ids[m[1]]}"', town_text(name, "x"))
+    return text + f'\n[wechat]\naccount = "{account}"\n'

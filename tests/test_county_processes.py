@@ -9,6 +9,7 @@ towns' share of the county notice sends all of it, once, when it is back.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import os
@@ -24,10 +25,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import PG_URL, _admin, postgres_answers
 from controlled_process import TickingClock
-from county_files import telegram_ids, write_telegram_county
+from county_files import telegram_ids, wechat_ids, wechat_town_text, write_telegram_county
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from telegram_standin import TOKEN, TelegramStandIn
+from waiting import eventually
+from wechat_standin import PuppetStandin
 
 from storage import async_url
 
@@ -130,6 +133,19 @@ async def counted(schema: str, sql: str) -> int:
         await engine.dispose()
 
 
+async def settled(*town_ids: str) -> None:
+    """Until these towns' outboxes hold nothing queued or being sent: a process killed after that loses no
+    send's record (one killed mid-send may send again what it had in flight: test_outbox_crash_process)."""
+
+    async def idle() -> bool:
+        for town_id in town_ids:
+            if await counted(f"town_{town_id}", "SELECT count(*) FROM {s}.outbox WHERE status IN ('sending', 'pending')"):
+                return False
+        return True
+
+    await eventually(idle, timeout=60, what=f"nothing being sent in {town_ids}")
+
+
 async def test_two_processes_three_towns_one_county(
     tmp_path: Path, standins: tuple[TelegramStandIn, TelegramStandIn], ticking_clock: TickingClock,
     town_ids: dict[str, str],
@@ -158,6 +174,7 @@ async def test_two_processes_three_towns_one_county(
             await standin.until(lambda t, c=ids[town_id][village], n=n: any(str(n) in s for s in t.sent_to(c)),
                                 timeout=30, what=f"the reply in {village} of {town_id}")  # fmt: skip
 
+        await settled(hongqi, qingshui)
         b.kill()  # B is down: its towns' share of the notice waits in their outboxes
         tg1.queue_message(COUNTY_LEADERS, COUNTY_ADMIN, f"县通知：{NOTICE_BODY}")
         await tg1.until(lambda t: sum(NOTICE_BODY in m.text for m in t.sent) == 8, timeout=30, what="王岘镇's notices")
@@ -209,3 +226,104 @@ async def test_two_processes_three_towns_one_county(
     assert (
         await counted(f"town_{wangxian}", "SELECT count(*) FROM {s}.scheduled_sends WHERE kind = 'county_summary'") == 1
     )
+
+
+# --- the same county on WeChat: an account each, behind a puppet service each ----------------------
+
+COUNTY_ROOM, COUNTY_WXID = "90001@chatroom", "wxid_county_office"
+PACED = "group_interval = 0.05\ngroup_gap = [0.05, 0.1]\nper_minute = 1000\ntls = false\n"
+
+
+class WechatCountyProcess:
+    """`villagebot run --accounts ACCOUNT` on the tests' clock, for a WeChat account."""
+
+    def __init__(self, folder: Path, account: str, standin: PuppetStandin, clock: TickingClock) -> None:
+        self.folder, self.account, self.standin, self.clock = folder, account, standin, clock
+        self.process: asyncio.subprocess.Process | None = None
+        self.runs = 0
+
+    async def start(self) -> None:
+        connected = self.standin.streams_opened
+        self.runs += 1
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHATY_", "VILLAGEBOT_", "TELEGRAM_"))}
+        env.update(WX1_TOKEN="token-wx1", WX2_TOKEN="token-wx2", PYTHONUNBUFFERED="1")
+        with open(self.folder / f"{self.account}-run{self.runs}.log", "wb") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                *self.clock.command("run", "--config", "county.toml", "--accounts", self.account),
+                cwd=self.folder, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
+            )  # fmt: skip
+        await self.standin.wait_for(lambda: self.standin.streams_opened > connected, timeout=60,
+                                    what=f"{self.account} connected")  # fmt: skip
+
+    async def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+        self.process = None
+
+
+async def test_two_processes_on_two_wechat_accounts(
+    tmp_path: Path, ticking_clock: TickingClock, town_ids: dict[str, str]
+) -> None:
+    ticking_clock.set(dt.datetime(2020, 2, 17, 9, 0, tzinfo=SHANGHAI))
+    wangxian, hongqi, qingshui = town_ids.values()
+    wx1 = PuppetStandin(token="token-wx1", now=ticking_clock.now)
+    wx2 = PuppetStandin(token="token-wx2", now=ticking_clock.now)
+    towns = {wangxian: ("王岘镇", "wx1", wx1), hongqi: ("红旗镇", "wx2", wx2), qingshui: ("清水镇", "wx2", wx2)}
+    ids = {town_id: wechat_ids(n) for n, town_id in enumerate(towns, start=1)}
+    (tmp_path / "towns").mkdir()
+    for n, (town_id, (name, account, standin)) in enumerate(towns.items(), start=1):
+        (tmp_path / "towns" / f"{town_id}.toml").write_text(wechat_town_text(name, n, account), "utf-8")
+        for key, value in ids[town_id].items():
+            if value.endswith("@chatroom"):
+                standin.add_room(value, key)
+            else:
+                standin.add_contact(value, key)
+    wx1.add_room(COUNTY_ROOM, "县防控指挥部")
+    wx1.add_contact(COUNTY_WXID, "县防控办")
+    await wx1.start()
+    await wx2.start()
+    entries = "".join(f'[[town]]\nid = "{i}"\nfile = "towns/{i}.toml"\n\n' for i in towns)
+    (tmp_path / "county.toml").write_text(
+        f'[county]\nname = "黄河县"\ndatabase = "{PG_URL}"\nleaders_chat = "wechat:{COUNTY_ROOM}"\n'
+        f'wechat_account = "wx1"\n\n{entries}[[county_admin]]\nname = "县防控办"\nids = ["wechat:{COUNTY_WXID}"]\n\n'
+        f'[[wechat_account]]\nname = "wx1"\nendpoint = "{wx1.endpoint}"\ntoken_env = "WX1_TOKEN"\n{PACED}\n'
+        f'[[wechat_account]]\nname = "wx2"\nendpoint = "{wx2.endpoint}"\ntoken_env = "WX2_TOKEN"\n{PACED}',
+        encoding="utf-8",
+    )
+    villages = ["五星村", "王岘村", "雒家滩村", "红星村", "新华村", "金山村", "柳树村", "东风社区"]
+    a = WechatCountyProcess(tmp_path, "wx1", wx1, ticking_clock)
+    b = WechatCountyProcess(tmp_path, "wx2", wx2, ticking_clock)
+    try:
+        await a.start()
+        await b.start()
+        reports = [(wx1, wangxian, "红星村", 101), (wx2, hongqi, "五星村", 202), (wx2, qingshui, "红星村", 303)]
+        for standin, town_id, village, n in reports:
+            standin.say(ids[town_id][village], ids[town_id][f"{village}村干部"], FULL.format(n=n))
+        for standin, town_id, village, _ in reports:
+            await standin.wait_for(lambda s=standin, r=ids[town_id][village]: any("已收到" in t for t in s.texts_to(r)),
+                                   timeout=60, what=f"the answer in {village} of {town_id}")  # fmt: skip
+        await settled(hongqi, qingshui)
+        await b.kill()
+        wx1.say(COUNTY_ROOM, COUNTY_WXID, f"县通知：{NOTICE_BODY}")
+        await wx1.wait_for(lambda: sum(NOTICE_BODY in s.text for s in wx1.sent) >= 8, timeout=60, what="wx1's notices")
+        await wx1.wait_for(lambda: any("3 个镇" in t for t in wx1.texts_to(COUNTY_ROOM)), timeout=30, what="answer")
+        assert not [s for s in wx2.sent if NOTICE_BODY in s.text]
+        await b.start()
+        await wx2.wait_for(lambda: sum(NOTICE_BODY in s.text for s in wx2.sent) >= 16, timeout=90, what="wx2's share")
+    finally:
+        await a.kill()
+        await b.kill()
+        await wx1.stop()
+        await wx2.stop()
+    for standin in (wx1, wx2):
+        doubled = [k for k, n in Counter((s.conversation, s.text) for s in standin.sent).items() if n > 1]
+        assert not doubled, doubled
+    notices = Counter(s.conversation for st in (wx1, wx2) for s in st.sent if NOTICE_BODY in s.text)
+    assert set(notices) == {ids[t][v] for t in towns for v in villages} and set(notices.values()) == {1}, notices
+    assert {s.conversation for s in wx1.sent} <= {*ids[wangxian].values(), COUNTY_ROOM}  # each account its own towns
+    assert {s.conversation for s in wx2.sent} <= {*ids[hongqi].values(), *ids[qingshui].values()}
+    for town_id in towns:
+        schema = f"town_{town_id}"
+        assert await counted(schema, "SELECT count(*) FROM {s}.report_revisions") == 1
+        assert await counted(schema, "SELECT count(*) FROM {s}.notices") == 1
