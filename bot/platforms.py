@@ -111,11 +111,11 @@ def county_adapters(county_app: CountyApp, accounts: Sequence[str] | None = None
             from .wechat_adapter import WechatAdapter
 
             clock = next(iter(county_app.towns.values())).town.clock
-            spec = county.wechat_account(name)
+            account = county.wechat_account(name)
             # the account's own endpoint first: WECHATY_PUPPET_SERVICE_ENDPOINT would send every account to one
             adapters.append((key, WechatAdapter(
-                receive=receiver, events=receiver, clock=clock, section=spec, config_source=county.source,
-                endpoint=spec.endpoint,
+                receive=receiver, events=receiver, clock=clock, section=account, config_source=county.source,
+                endpoint=account.endpoint,
             )))  # fmt: skip
     return adapters
 
