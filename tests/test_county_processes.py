@@ -4,7 +4,9 @@ account (a stand-in each), three towns, a county admin and a county notice.
 Process A runs account tg1 (王岘镇 and the county's leaders group), process B account tg2 (红旗镇
 and 清水镇). Every report is stored once, every send goes once, each town's deadline summary once,
 the county summary once and the same as `villagebot report --county`; B killed before it sent its
-towns' share of the county notice sends all of it, once, when it is back.
+towns' share of the county notice sends all of it, once, when it is back. The same county on WeChat
+(a puppet stand-in per account): B killed mid-broadcast loses nothing once it is back, and sends
+again at most the one message it had in flight.
 """
 
 from __future__ import annotations
@@ -139,7 +141,9 @@ async def settled(*town_ids: str) -> None:
 
     async def idle() -> bool:
         for town_id in town_ids:
-            if await counted(f"town_{town_id}", "SELECT count(*) FROM {s}.outbox WHERE status IN ('sending', 'pending')"):
+            if await counted(
+                f"town_{town_id}", "SELECT count(*) FROM {s}.outbox WHERE status IN ('sending', 'pending')"
+            ):
                 return False
         return True
 
@@ -231,7 +235,7 @@ async def test_two_processes_three_towns_one_county(
 # --- the same county on WeChat: an account each, behind a puppet service each ----------------------
 
 COUNTY_ROOM, COUNTY_WXID = "90001@chatroom", "wxid_county_office"
-PACED = "group_interval = 0.05\ngroup_gap = [0.05, 0.1]\nper_minute = 1000\ntls = false\n"
+PACED = "group_interval = 0.05\ngroup_gap = [0.2, 0.3]\nper_minute = 1000\ntls = false\n"
 
 
 class WechatCountyProcess:
@@ -303,24 +307,27 @@ async def test_two_processes_on_two_wechat_accounts(
         for standin, town_id, village, _ in reports:
             await standin.wait_for(lambda s=standin, r=ids[town_id][village]: any("已收到" in t for t in s.texts_to(r)),
                                    timeout=60, what=f"the answer in {village} of {town_id}")  # fmt: skip
-        await settled(hongqi, qingshui)
-        await b.kill()
         wx1.say(COUNTY_ROOM, COUNTY_WXID, f"县通知：{NOTICE_BODY}")
+        await wx2.wait_for(lambda: sum(NOTICE_BODY in s.text for s in wx2.sent) >= 3, timeout=60, what="B under way")
+        await b.kill()  # mid-broadcast: some of its towns' groups have the notice, the rest wait
+        at_kill = sum(NOTICE_BODY in s.text for s in wx2.sent)
+        assert at_kill < 16
         await wx1.wait_for(lambda: sum(NOTICE_BODY in s.text for s in wx1.sent) >= 8, timeout=60, what="wx1's notices")
         await wx1.wait_for(lambda: any("3 个镇" in t for t in wx1.texts_to(COUNTY_ROOM)), timeout=30, what="answer")
-        assert not [s for s in wx2.sent if NOTICE_BODY in s.text]
         await b.start()
-        await wx2.wait_for(lambda: sum(NOTICE_BODY in s.text for s in wx2.sent) >= 16, timeout=90, what="wx2's share")
+        await wx2.wait_for(lambda: len({s.conversation for s in wx2.sent if NOTICE_BODY in s.text}) == 16,
+                           timeout=90, what="wx2's share")  # fmt: skip
+        await settled(*towns)
     finally:
         await a.kill()
         await b.kill()
         await wx1.stop()
         await wx2.stop()
-    for standin in (wx1, wx2):
-        doubled = [k for k, n in Counter((s.conversation, s.text) for s in standin.sent).items() if n > 1]
-        assert not doubled, doubled
+    # nothing lost; doubled at most the one send B had in flight (a WeChat sender sends one at a time)
+    doubled = [k for st in (wx1, wx2) for k, n in Counter((s.conversation, s.text) for s in st.sent).items() if n > 1]
+    assert len(doubled) <= 1 and all(NOTICE_BODY in text for _, text in doubled), doubled
     notices = Counter(s.conversation for st in (wx1, wx2) for s in st.sent if NOTICE_BODY in s.text)
-    assert set(notices) == {ids[t][v] for t in towns for v in villages} and set(notices.values()) == {1}, notices
+    assert set(notices) == {ids[t][v] for t in towns for v in villages} and set(notices.values()) <= {1, 2}, notices
     assert {s.conversation for s in wx1.sent} <= {*ids[wangxian].values(), COUNTY_ROOM}  # each account its own towns
     assert {s.conversation for s in wx2.sent} <= {*ids[hongqi].values(), *ids[qingshui].values()}
     for town_id in towns:
