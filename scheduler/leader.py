@@ -38,7 +38,10 @@ class ClockLock:
     """The clock's advisory lock for one town (storage/advisory_lock.py)."""
 
     def __init__(self, database: Database, town_name: str) -> None:
-        self.lock = AdvisoryLock(database, (lock_key(town_name),))
+        # A town in a schema of its own (a county's, a test's) locks within it: two counties on one
+        # server may each have a 王岘镇; a single town in the default schema keeps its key as before.
+        scope = town_name if database.schema is None else f"{database.schema}/{town_name}"
+        self.lock = AdvisoryLock(database, (lock_key(scope),))
 
     async def try_acquire(self) -> bool:
         """Whether this process keeps the clock now: the lock taken, or still held."""

@@ -22,6 +22,7 @@ from handlers.clock import ManualClock
 from handlers.county import county_report
 from handlers.county_report import render_county_text
 from handlers.messages import IncomingMessage
+from scheduler.leader import ClockLock
 from storage import Database
 from townconfig import CountyConfig, load_county
 
@@ -282,3 +283,21 @@ async def test_processes_starting_together_migrate_a_new_schema_once() -> None:
         for db in databases:
             await db.close()
         await _admin(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+async def test_one_town_name_in_two_schemas_has_two_clock_locks() -> None:
+    """Two counties on one server may each have a 王岘镇: each keeps its own clock."""
+    if not postgres_answers():
+        pytest.skip("PostgreSQL does not answer at 127.0.0.1:5432")
+    one, two = (Database(PG_URL, schema=f"t_{uuid.uuid4().hex[:10]}") for _ in range(2))
+    same = Database(PG_URL, schema=one.schema)
+    locks = [ClockLock(one, "王岘镇"), ClockLock(two, "王岘镇"), ClockLock(same, "王岘镇")]
+    try:
+        assert await locks[0].try_acquire()
+        assert await locks[1].try_acquire()  # the other schema's town
+        assert not await locks[2].try_acquire()  # the same schema's town: held
+    finally:
+        for lock in locks:
+            await lock.release()
+        for db in (one, two, same):
+            await db.close()
