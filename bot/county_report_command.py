@@ -20,7 +20,7 @@ from townconfig import CountyConfig, CountyTown
 
 from .county_app import town_config_in_county
 from .report_command import ReportError, parse_day
-from .xlsx_export import _sheet
+from .xlsx_export import add_sheet
 
 
 async def load_town_report(county: CountyConfig, town: CountyTown, day_text: str | None) -> TownReport:
@@ -50,7 +50,7 @@ def write_county_xlsx(report: CountyReport, path: Path) -> None:
         book.remove(default)
     labels = report.labels
     field_ids = list(labels)
-    _sheet(
+    add_sheet(
         book,
         report.county,
         ["乡镇", "应报", "实报", "未报", *[labels[f] for f in field_ids]],
@@ -63,7 +63,7 @@ def write_county_xlsx(report: CountyReport, path: Path) -> None:
     )  # fmt: skip
     for _, town in report.towns:
         town_fields = list(town.labels)
-        _sheet(
+        add_sheet(
             book,
             town.town,
             ["村/社区", "已报", "迟报", *[town.labels[f] for f in town_fields]],

@@ -40,7 +40,7 @@ def cell_text(text: str) -> str:
     return text[: CELL_MAX_CHARS - len(note)] + note
 
 
-def _sheet(book: Workbook, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Worksheet:
+def add_sheet(book: Workbook, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Worksheet:
     sheet = book.create_sheet(title)
     for row in [list(header), *[list(r) for r in rows]]:
         sheet.append([None] * len(row))
@@ -66,7 +66,7 @@ def write_xlsx(report: TownReport, path: Path) -> None:
     if default is not None:
         book.remove(default)
     field_ids = list(report.labels)
-    _sheet(
+    add_sheet(
         book,
         "日报",
         ["村/社区", "已报", "迟报", *[report.labels[f] for f in field_ids]],
@@ -76,7 +76,7 @@ def write_xlsx(report: TownReport, path: Path) -> None:
         ]
         + [["合计", "", "", *[report.totals.get(f, 0) for f in field_ids]]],
     )
-    _sheet(
+    add_sheet(
         book,
         "卡点预警",
         ["编号", "卡点", "车牌", "人数", "体温", "来自", "去往", "发热", "重点地区"],
@@ -95,7 +95,7 @@ def write_xlsx(report: TownReport, path: Path) -> None:
             for a in report.checkpoint_alerts
         ],
     )
-    _sheet(
+    add_sheet(
         book,
         "捐赠",
         ["捐赠人", "类别", "金额（元）", "物资"],
@@ -109,26 +109,26 @@ def write_xlsx(report: TownReport, path: Path) -> None:
             for d in report.donations_today
         ],
     )
-    _sheet(
+    add_sheet(
         book,
         "督查整改",
         ["编号", "地点", "问题", "发现日期"],
         [[i["id"], i["place"], i["problem"], i["opened"]] for i in report.open_inspections],
     )
-    _sheet(
+    add_sheet(
         book,
         "通知",
         ["编号", "内容", "群数", "已送达", "失败", "待发"],
         [[n["id"], n["body"], n["groups"], n["delivered"], n["failed"], n["pending"]] for n in report.notices],
     )
-    _sheet(
+    add_sheet(
         book,
         "通知回执",
         ["通知编号", "村/社区", "回执（人）"],
         [[n["id"], village, count] for n in report.notices for village, count in acknowledgements(n)],
     )
     cp = report.checkpoints
-    _sheet(
+    add_sheet(
         book,
         "汇总",
         ["项目", "数值"],
