@@ -64,7 +64,7 @@ async def test_the_page_shows_every_village_in_its_state_and_the_reports_figures
         assert _row(html, village).startswith("late|") and "迟报" in _row(html, village)
     for village in REPORTED:
         assert _row(html, village).startswith("reported|")
-    assert "⚠ 登记在册 1 人" in _row(html, "五星村")  # 12 reported under observation, 1 registered
+    assert "⚠ 登记在册 1 人" in _row(html, "五星村") and "已报 <span class=\"flag-mark\">⚠</span>" in _row(html, "五星村")  # 12 reported, 1 registered
     assert "登记在册" not in _row(html, "王岘村")  # no registry there: nothing to differ from
     # The totals row is the report's totals, in the template's field order.
     footer = re.search(r"<tfoot>(.*?)</tfoot>", html, re.S)

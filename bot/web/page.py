@@ -32,6 +32,12 @@ class Row:
     status: str
     cells: list[Cell]
 
+    @property
+    def flagged(self) -> bool:
+        """A figure differs from the registry: the status says so too, for a phone that shows only
+        the first columns."""
+        return any(cell.flag for cell in self.cells)
+
 
 def _shown(value: Any) -> str:
     return "" if value is None else texts.number(value)
