@@ -256,3 +256,14 @@ async def test_serve_listens_where_told_and_wants_the_token(tmp_path: Path) -> N
         _, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert f"http://127.0.0.1:{port}/" in err
+
+
+async def test_what_people_wrote_is_shown_as_text_never_as_markup(chat: Chat) -> None:
+    await chat.person("leaders", "admin").says('通知：<script>alert("x")</script><img src=x onerror=alert(1)> 请各村落实')
+    await chat.person("leaders", "admin").says("督查 五星村 <b>垃圾台</b>未清运")
+    app = town_office_app(chat.app.database, chat.app.town, Sessions(TOKEN))
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        html = await (await client.get("/", headers=BEARER)).text()
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "&lt;b&gt;垃圾台&lt;/b&gt;" in html
+    assert "<script" not in html and "<img" not in html and "<b>" not in html
