@@ -182,6 +182,13 @@ async def test_logging_in_sets_a_strict_http_only_cookie_that_opens_the_page_unt
     assert (await client.get("/", headers={"Cookie": f"{COOKIE_NAME}={cookie}"})).status == 401
 
 
+async def test_behind_an_https_proxy_the_cookie_is_also_secure(client: TestClient) -> None:
+    response = await client.post("/login", data={"token": TOKEN}, headers={"X-Forwarded-Proto": "https"},
+                                 allow_redirects=False)
+    assert response.status == 303
+    assert "secure" in [part.strip().lower() for part in response.headers["Set-Cookie"].split(";")]
+
+
 async def test_after_login_it_goes_only_to_a_path_on_this_server(client: TestClient) -> None:
     for elsewhere in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
         response = await client.post("/login", data={"token": TOKEN, "next": elsewhere}, allow_redirects=False)

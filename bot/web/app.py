@@ -111,9 +111,16 @@ async def _login(request: web.Request) -> web.StreamResponse:
         path="/",
         httponly=True,
         samesite="Strict",
-        secure=request.secure,  # https behind a proxy that says so; plain http on 127.0.0.1
+        secure=_over_https(request),
     )
     return response
+
+
+def _over_https(request: web.Request) -> bool:
+    """Https here or at a proxy in front (X-Forwarded-Proto): then the cookie is Secure. Plain http
+    on 127.0.0.1 gets none, or the browser would never send it back. A forged header only makes
+    the cookie stricter, so it is safe to believe."""
+    return request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
 
 
 async def _logout(request: web.Request) -> web.StreamResponse:
