@@ -63,6 +63,10 @@ def _build_parser() -> argparse.ArgumentParser:
     rotate = with_config(commands.add_parser("rotate-key", help="re-encrypt personal data with a new data key"))
     rotate.set_defaults(handler=lambda args, config: _people("rotate_key", config))
 
+    serve = with_config(commands.add_parser("serve", help="the town office's page (VILLAGEBOT_WEB_TOKEN)"))
+    serve.add_argument("--listen", metavar="HOST:PORT", help="where to listen (default: 127.0.0.1:8017)")
+    serve.set_defaults(handler=_serve)
+
     check = with_config(commands.add_parser("check", help="check the config, the database and each platform"))
     check.add_argument("--accounts", help="a county: check only these accounts, e.g. telegram:tg1,wechat:wx1")
     check.set_defaults(handler=_check, county_handler=_check_county)
@@ -118,6 +122,12 @@ def _run(args: argparse.Namespace, config: TownConfig) -> int:
     from bot.run import run_bot
 
     return run_bot(config)
+
+
+def _serve(args: argparse.Namespace, config: TownConfig) -> int:
+    from bot.web.serve import serve
+
+    return serve(config, args.listen)
 
 
 def _report(args: argparse.Namespace, config: TownConfig) -> int:

@@ -688,3 +688,91 @@ def county_notice_empty() -> str:
 
 def county_summary(report_text: str) -> str:
     return "🗓 各镇截止时间已到，全县汇总如下：\n" + report_text
+
+
+# --- the town office's page (villagebot serve) (villagebot serve) ------------------------------------------
+
+#: The page's fixed words, by what they label; the templates in bot/web/templates read them as `t.…`.
+WEB_LABELS = {
+    "page_title": "疫情防控日报",
+    "login_title": "登录",
+    "login_prompt": "请输入镇防控办提供的访问口令。",
+    "login_token": "访问口令",
+    "login_submit": "登录",
+    "login_wrong": "口令不对，请重新输入。",
+    "logout": "退出登录",
+    "choose_day": "查看日期",
+    "show": "查看",
+    "previous_day": "前一天",
+    "next_day": "后一天",
+    "download_xlsx": "下载表格（xlsx）",
+    "day_table": "各村（社区）日报",
+    "village": "村/社区",
+    "status": "状态",
+    "status_reported": "已报",
+    "status_late": "迟报",
+    "status_incomplete": "未报全",
+    "status_missing": "未报",
+    "totals": "合计",
+    "legend": "图例：",
+    "legend_missing": "红色 未报或未报全",
+    "legend_late": "橙色 迟报",
+    "legend_mismatch": "⚠ 与登记在册人数不符",
+    "registered": "登记在册",
+    "trends": "近14天趋势",
+    "day": "日期",
+    "checkpoint_vehicles": "卡点车辆",
+    "checkpoint_people": "卡点人员",
+    "checkpoint_fevers": "卡点发热",
+    "checkpoints_today": "卡点登记",
+    "checkpoint_alerts": "卡点预警",
+    "plate": "车牌",
+    "on_foot": "步行",
+    "persons": "人数",
+    "temperatures": "体温",
+    "origin": "来自",
+    "donations": "捐赠",
+    "donations_today": "当日捐赠",
+    "donations_cumulative": "累计捐赠",
+    "donor": "捐赠人",
+    "kind": "类别",
+    "organisation": "单位",
+    "person": "个人",
+    "money": "金额（元）",
+    "goods": "物资",
+    "none_today": "当日没有。",
+    "inspections": "未整改督查问题",
+    "place": "地点",
+    "problem": "问题",
+    "opened": "发现日期",
+    "no_open_inspections": "没有未整改的问题。",
+    "notices": "当日通知",
+    "no_notices": "当日没有通知。",
+    "delivery": "送达",
+    "receipts": "回执（人）",
+    "cumulative": "累计",
+    "accountability": "问责记录（截至当日）",
+    "bad_day": "日期应写成 YYYY-MM-DD，如 2020-02-17。",
+}
+
+
+def web_counts(expected: int, reported: int, missing: int, late: int) -> str:
+    return f"应报 {expected} 个，实报 {reported} 个，未报 {missing} 个，迟报 {late} 个"
+
+
+def web_checkpoints(entries: int, vehicles: int, people: int, fevers: int, key_area: int) -> str:
+    return f"登记 {entries} 次，车辆 {vehicles} 辆，人员 {people} 人，发热 {fevers} 人，重点地区来人 {key_area} 次"
+
+
+def web_donations_cumulative(donors: int, money: str, goods: Sequence[str]) -> str:
+    things = f"，物资 {joined(goods)}" if goods else ""
+    return f"共 {donors} 位（家）捐赠人，金额 {money} 元{things}"
+
+
+def web_delivery(delivered: int, groups: int, failed: int, pending: int) -> str:
+    rest = (f"，失败 {failed}" if failed else "") + (f"，待发 {pending}" if pending else "")
+    return f"已送达 {delivered}/{groups} 个群{rest}"
+
+
+def web_registry_mismatch(registered: int) -> str:
+    return f"⚠ 登记在册 {registered} 人"
