@@ -690,7 +690,7 @@ def county_summary(report_text: str) -> str:
     return "🗓 各镇截止时间已到，全县汇总如下：\n" + report_text
 
 
-# --- the town office's page (villagebot serve) (villagebot serve) ------------------------------------------
+# --- the town office's page (villagebot serve) ---------------------------------------------------
 
 #: The page's fixed words, by what they label; the templates in bot/web/templates read them as `t.…`.
 WEB_LABELS = {

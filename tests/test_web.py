@@ -206,6 +206,12 @@ def test_a_session_signed_for_another_token_or_expired_is_refused() -> None:
     assert not sessions.is_valid("") and not sessions.is_valid("a.b") and not sessions.is_valid("..")
 
 
+def test_a_restarted_server_accepts_no_cookie_of_before() -> None:
+    """A logged-out or copied cookie must not come back to life when the server restarts."""
+    cookie = Sessions(TOKEN).issue()
+    assert Sessions(TOKEN).is_valid(cookie) is False
+
+
 # --- the command ------------------------------------------------------------------------------------
 
 

@@ -1,8 +1,9 @@
 """Who may read the page: the holder of VILLAGEBOT_WEB_TOKEN, as a bearer token or a session cookie.
 
-The cookie carries a random session id, its expiry and an HMAC of both under a key derived from
-the token: it survives a restart of the server, and changing the token ends every session. Every
-comparison is constant-time (hmac.compare_digest), so the answer's timing tells nothing.
+Sessions are kept by the server (a random id and its end), and the cookie carries the id with an
+HMAC under a key derived from the token: a logout or a restart of the server ends a session for
+good (a copied cookie is worth nothing afterwards), and changing the token ends every session.
+Every comparison is constant-time (hmac.compare_digest), so the answer's timing tells nothing.
 """
 
 from __future__ import annotations
@@ -36,11 +37,11 @@ def token_from_environment() -> str:
 
 @dataclass
 class Sessions:
-    """Issues and checks session cookies for one token; remembers the sessions logged out."""
+    """Issues and checks session cookies for one token; a session lives until logout, its end or a restart."""
 
     token: str
     clock: Callable[[], float] = field(default=time.time, repr=False)
-    _ended: set[str] = field(default_factory=set, repr=False)
+    _live: dict[str, float] = field(default_factory=dict, repr=False)  # session id → when it ends
 
     def __post_init__(self) -> None:
         self._key = hmac.new(self.token.encode(), b"villagebot web session", hashlib.sha256).digest()
@@ -55,16 +56,20 @@ class Sessions:
         return hmac.compare_digest(given.encode(), self.token.encode())
 
     def issue(self) -> str:
-        body = f"{secrets.token_urlsafe(24)}.{int(self._now()) + SESSION_SECONDS}"
-        return f"{body}.{self._signature(body)}"
+        now = self._now()
+        for ended in [sid for sid, ends in self._live.items() if ends <= now]:
+            del self._live[ended]
+        session_id = secrets.token_urlsafe(24)
+        self._live[session_id] = now + SESSION_SECONDS
+        return f"{session_id}.{self._signature(session_id)}"
 
     def _session_id(self, cookie: str) -> str | None:
-        """The cookie's session id when it is signed by us, unexpired and not logged out."""
-        body, _, signature = cookie.rpartition(".")
-        if not hmac.compare_digest(signature.encode(), self._signature(body).encode()):
+        """The cookie's session id when it is signed by us and its session is still live."""
+        session_id, _, signature = cookie.rpartition(".")
+        if not hmac.compare_digest(signature.encode(), self._signature(session_id).encode()):
             return None
-        session_id, _, expires = body.partition(".")
-        if not expires.isdigit() or int(expires) <= self._now() or session_id in self._ended:
+        ends = self._live.get(session_id)
+        if ends is None or ends <= self._now():
             return None
         return session_id
 
@@ -74,4 +79,4 @@ class Sessions:
     def end(self, cookie: str) -> None:
         session_id = self._session_id(cookie)
         if session_id is not None:
-            self._ended.add(session_id)
+            del self._live[session_id]
