@@ -37,11 +37,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
     report = with_config(commands.add_parser("report", help="the town's report for a day"))
     report.add_argument("--date", help="YYYY-MM-DD (default: today in the town's time zone)")
-    report.add_argument("--format", choices=("text", "json", "xlsx"), default="text")
+    report.add_argument("--format", choices=("text", "json", "xlsx", "png"), default="text")
     report.add_argument("--output", help="write to this file instead of standard output")
     report.set_defaults(handler=_report)
 
     report.add_argument("--audit", action="store_true", help="include the day's audit log")
+    report.add_argument("--trend", action="store_true", help="the 14 days up to --date as a chart (--format png)")
 
     keygen = commands.add_parser("keygen", help="print a new data key for VILLAGEBOT_DATA_KEY")
     keygen.set_defaults(without_config=lambda args: _people("keygen"))
@@ -116,7 +117,9 @@ def _run(args: argparse.Namespace, config: TownConfig) -> int:
 def _report(args: argparse.Namespace, config: TownConfig) -> int:
     from bot.report_command import write_report
 
-    return write_report(config, date=args.date, fmt=args.format, output=args.output, audit=args.audit)
+    return write_report(
+        config, date=args.date, fmt=args.format, output=args.output, audit=args.audit, trend=args.trend
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
