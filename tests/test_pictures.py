@@ -115,3 +115,38 @@ def test_parse_and_the_handlers_do_not_load_matplotlib() -> None:
     code = "import sys, handlers.pictures, handlers.registry, handlers.dispatcher; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_weekly_trend_day_is_the_configs() -> None:
+    from townconfig import example_town
+
+    schedule = example_town().schedule
+    assert schedule.weekly_trend == "monday"
+    assert schedule.weekly_trend_on(dt.date(2020, 2, 17)) and not schedule.weekly_trend_on(dt.date(2020, 2, 18))
+    never = schedule.model_copy(update={"weekly_trend": "never"})
+    assert not any(never.weekly_trend_on(dt.date(2020, 2, d)) for d in range(17, 24))
+
+
+def test_telegram_puts_a_short_text_under_the_photo_and_a_long_one_after_it() -> None:
+    from bot.telegram_convert import render
+    from handlers.messages import OutgoingMessage, Picture
+
+    picture = Picture(PNG_SIGNATURE + b"x", "表.png")
+    [photo] = render(OutgoingMessage("telegram:-1", "📊 日报", picture=picture), str)
+    assert (photo.picture, photo.text) == (picture, "📊 日报")
+    long = "\n".join(["各村数字"] * 300)  # 1,499 characters: more than a caption's 1,024
+    photo, *rest = render(OutgoingMessage("telegram:-1", long, picture=picture), str)
+    assert photo.picture == picture and photo.text == "" and "\n".join(p.text for p in rest) == long
+    assert all(p.picture is None for p in rest)
+
+
+async def test_the_console_names_the_picture_and_its_size() -> None:
+    import io
+
+    from bot.console import ConsolePlatform
+    from handlers.messages import OutgoingMessage, Picture
+
+    screen = io.StringIO()
+    console = ConsolePlatform(screen, names={})
+    await console.deliver(OutgoingMessage("console:leaders", "📊 日报", picture=Picture(b"x" * 150_000, "表.png")))
+    assert "[图片: 表.png, 146 KB]" in screen.getvalue() and "📊 日报" in screen.getvalue()
