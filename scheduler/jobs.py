@@ -117,7 +117,8 @@ async def send_deadline_summary(town: Town, database: Database, now: dt.datetime
         sent = 0
         for chat in await town.directory.leaders_chats(store):
             sent += await _send_once(store, day, "deadline", chat, text, now, priority=PRIORITY_ALERT)
-    return sent + await send_deadline_pictures(town, database, now, report)  # drawn after the commit
+    await send_deadline_pictures(town, database, now, report)  # drawn after the commit; not counted here
+    return sent
 
 
 async def send_config_notices(town: Town, database: Database, now: dt.datetime) -> int:
