@@ -40,7 +40,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     report = with_config(commands.add_parser("report", help="the town's report for a day"))
     report.add_argument("--date", help="YYYY-MM-DD (default: today in the town's time zone)")
-    report.add_argument("--format", choices=("text", "json", "xlsx"), default="text")
+    report.add_argument("--format", choices=("text", "json", "xlsx", "png"), default="text")
     report.add_argument("--output", help="write to this file instead of standard output")
     report.set_defaults(handler=_report)
 
@@ -48,6 +48,7 @@ def _build_parser() -> argparse.ArgumentParser:
     report.add_argument("--county", action="store_true", help="a county: every town side by side (the default)")
     report.add_argument("--town", help="a county: one town, by its id or name")
     report.set_defaults(county_handler=_report_county)
+    report.add_argument("--trend", action="store_true", help="the 14 days up to --date as a chart (--format png)")
 
     keygen = commands.add_parser("keygen", help="print a new data key for VILLAGEBOT_DATA_KEY")
     keygen.set_defaults(without_config=lambda args: _people("keygen"))
@@ -133,7 +134,9 @@ def _serve(args: argparse.Namespace, config: TownConfig) -> int:
 def _report(args: argparse.Namespace, config: TownConfig) -> int:
     from bot.report_command import write_report
 
-    return write_report(config, date=args.date, fmt=args.format, output=args.output, audit=args.audit)
+    return write_report(
+        config, date=args.date, fmt=args.format, output=args.output, audit=args.audit, trend=args.trend
+    )
 
 
 def _accounts(args: argparse.Namespace) -> list[str] | None:
@@ -156,8 +159,11 @@ def _check_county(args: argparse.Namespace, county: CountyConfig) -> int:
 def _report_county(args: argparse.Namespace, county: CountyConfig) -> int:
     from bot.county_report_command import write_county_report
 
-    if args.audit:
-        print("villagebot: --audit is for one town's file (its --config), not a county", file=sys.stderr)
+    if args.audit or args.trend or args.format == "png":
+        print(
+            "villagebot: --audit, --trend and --format png are for one town's file (its --config), not a county",
+            file=sys.stderr,
+        )
         return 2
     return write_county_report(county, town=args.town, date=args.date, fmt=args.format, output=args.output)
 

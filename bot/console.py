@@ -64,7 +64,11 @@ class ConsolePlatform:
         self._ids = itertools.count(1)
 
     async def deliver(self, message: OutgoingMessage) -> str | None:
-        text = message.text.replace("\n", "\n   ")
+        text = message.text
+        if message.picture is not None:  # a terminal shows no image: what it is and how big
+            shown = texts.console_picture(message.picture.name, message.picture.kilobytes)
+            text = f"{shown}\n{text}" if text else shown
+        text = text.replace("\n", "\n   ")
         if message.chat == self.current_chat:
             self.output.write(f"🤖 {text}\n")
         else:

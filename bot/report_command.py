@@ -1,4 +1,5 @@
-"""`villagebot report`: the town's report for a day, as text, JSON or a spreadsheet."""
+"""`villagebot report`: the town's report for a day, as text, JSON, a spreadsheet or a picture
+(the day's table; with --trend the 14 days up to it)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 from handlers.clock import SystemClock, at_local
+from handlers.pictures import PictureError, Trend, build_trend, day_table_png, trend_png
 from handlers.town import Town
 from handlers.town_report import TownReport, build_town_report, render_text
 from storage import Database, DatabaseError
@@ -56,13 +58,38 @@ async def load_report(config: TownConfig, day_text: str | None, *, audit: bool =
         await database.close()
 
 
-def write_report(config: TownConfig, *, date: str | None, fmt: str, output: str | None, audit: bool = False) -> int:
-    if fmt == "xlsx" and output is None:
-        print("villagebot: --format xlsx needs --output FILE.xlsx", file=sys.stderr)
+async def load_trend(config: TownConfig, day_text: str | None) -> Trend:
+    town = Town.build(config, SystemClock())
+    day = parse_day(day_text, town)
+    database = Database(config.database_url)
+    try:
+        await database.migrate()
+        async with database.transaction() as store:
+            return await build_trend(store, town, day)
+    finally:
+        await database.close()
+
+
+def write_report(
+    config: TownConfig, *, date: str | None, fmt: str, output: str | None, audit: bool = False, trend: bool = False
+) -> int:
+    if fmt in ("xlsx", "png") and output is None:
+        print(f"villagebot: --format {fmt} needs --output FILE.{fmt}", file=sys.stderr)
+        return 2
+    if trend and fmt != "png":
+        print("villagebot: --trend is a chart: write --trend --format png --output FILE.png", file=sys.stderr)
         return 2
     try:
+        if trend:
+            assert output is not None
+            Path(output).write_bytes(trend_png(asyncio.run(load_trend(config, date))))
+            return 0
         report = asyncio.run(load_report(config, date, audit=audit))
-    except (ReportError, DatabaseError) as exc:
+        if fmt == "png":
+            assert output is not None
+            Path(output).write_bytes(day_table_png(report))
+            return 0
+    except (ReportError, DatabaseError, PictureError) as exc:
         print(f"villagebot: {exc}", file=sys.stderr)
         return 2
     if fmt == "xlsx":

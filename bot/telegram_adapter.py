@@ -24,7 +24,8 @@ getUpdates answered at once with nothing is not called again before `poll_gap` s
 
 Sending goes through `deliver`, called by the outbox sender: within Telegram's limits
 (bot/telegram_limits.py, with `[telegram] per_second` and `per_chat_per_minute`), split at 4096
-characters, mentions as text_mention entities. A 429 becomes DeliveryError(retry_after=...); a
+characters, mentions as text_mention entities; a picture as sendPhoto, its text the caption.
+A 429 becomes DeliveryError(retry_after=...); a
 send that went out and got no answer (a read timeout, a dropped connection, a gateway's 504) becomes
 DeliveryError(ambiguous=True), since the group may have it, but one that never left (no
 connection) does not; a group upgraded to a supergroup gets the message under its new id, and a
@@ -51,7 +52,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-from telegram import Bot, BotCommand, Message, ReplyParameters, Update, User
+from telegram import Bot, BotCommand, InputFile, Message, ReplyParameters, Update, User
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -458,7 +459,7 @@ class TelegramAdapter:
                 chat, sent_id = await self._send(chat, part, reply_to, message)
             except DeliveryError as exc:
                 if index > 0 and not exc.permanent:  # a permanent failure is not tried again
-                    self._partial[message.chat] = (tuple(p.text for p in parts[:index]), first_id)
+                    self._partial[message.chat] = (tuple(p.key for p in parts[:index]), first_id)
                     while len(self._partial) > 1000:
                         self._partial.popitem(last=False)
                 raise
@@ -481,13 +482,7 @@ class TelegramAdapter:
             try:
                 with self.answers.watch() as answer:
                     try:
-                        sent: Message = await self.bot.send_message(
-                            chat_id,
-                            part.text,
-                            entities=part.entities or None,
-                            reply_parameters=_reply(reply_to),
-                            link_preview_options=None,
-                        )
+                        sent: Message = await self._send_part(chat_id, part, reply_to)
                     except TelegramError as exc:
                         if answer.status != HTTPStatus.OK:
                             raise
@@ -527,6 +522,24 @@ class TelegramAdapter:
             except TelegramError as exc:
                 raise DeliveryError(f"Telegram: {exc.message}") from None
         raise DeliveryError(f"{message.chat} keeps moving to another chat id", failure=DeliveryFailure.MOVED)
+
+    async def _send_part(self, chat_id: int | str, part: Part, reply_to: str | None) -> Message:
+        """sendMessage, or sendPhoto (multipart, the PNG's bytes and file name) for a part with a picture."""
+        if part.picture is not None:
+            return await self.bot.send_photo(
+                chat_id,
+                InputFile(part.picture.data, filename=part.picture.name),
+                caption=part.text or None,
+                caption_entities=part.entities or None,
+                reply_parameters=_reply(reply_to),
+            )
+        return await self.bot.send_message(
+            chat_id,
+            part.text,
+            entities=part.entities or None,
+            reply_parameters=_reply(reply_to),
+            link_preview_options=None,
+        )
 
     def _accepted_unread(self, chat: str, answer: _Answer, exc: BaseException) -> str | None:
         """A send the server accepted (`ok: true`) though its answer could not be read: it is sent,
@@ -648,7 +661,7 @@ def _leading_parts_sent(parts: Sequence[Part], went: Sequence[str]) -> int:
     """How many of `parts`, from the first, are the parts `went` that the group has already; never
     all of them (the split is greedy, so a text that only grew at its end begins with the same parts)."""
     count = 0
-    while count < min(len(went), len(parts) - 1) and parts[count].text == went[count]:
+    while count < min(len(went), len(parts) - 1) and parts[count].key == went[count]:
         count += 1
     return count
 

@@ -2,21 +2,22 @@
 
 In: a Telegram `Message` becomes an `IncomingMessage` (chats and people written `telegram:<id>`).
 Out: an `OutgoingMessage` becomes one or more `Part`s that fit Telegram's 4096-character limit,
-with the people to notify rendered as `text_mention` entities. Entity offsets are counted in
-UTF-16 code units, as the Bot API counts them (an emoji such as 🚨 is two).
+with the people to notify rendered as `text_mention` entities; a message with a picture becomes a
+photo with the text as its caption (or, past a caption's 1024 characters, the photo, then the text).
+Entity offsets are counted in UTF-16 code units, as the Bot API counts them (an emoji such as 🚨 is two).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from telegram import Message, MessageEntity, User
 from telegram.constants import ChatType, MessageLimit
 
-from handlers.messages import IncomingMessage, OutgoingMessage
+from handlers.messages import IncomingMessage, OutgoingMessage, Picture
 
 PLATFORM = "telegram"
 MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)  # 4096
@@ -156,12 +157,24 @@ def _mentioned(entities: dict[MessageEntity, str], my_name: str, people: KnownPe
 # --- out -----------------------------------------------------------------------------------------
 
 
+MAX_CAPTION = int(MessageLimit.CAPTION_LENGTH)  # 1024: what fits under a photo
+
+
 @dataclass(frozen=True)
 class Part:
-    """One sendMessage: plain text (no parse mode, so nothing needs escaping) and its entities."""
+    """One sendMessage: plain text (no parse mode, so nothing needs escaping) and its entities; or,
+    with a `picture`, one sendPhoto with the text as its caption."""
 
     text: str
     entities: tuple[MessageEntity, ...] = ()
+    picture: Picture | None = None
+
+    @property
+    def key(self) -> str:
+        """What tells this part from another when a long message is sent again from a later part."""
+        if self.picture is None:
+            return self.text
+        return f"\x00picture:{self.picture.name}:{len(self.picture.data)}\x00{self.text}"
 
 
 def utf16_len(text: str) -> int:
@@ -171,6 +184,8 @@ def utf16_len(text: str) -> int:
 def render(message: OutgoingMessage, name_of: Callable[[int], str], limit: int = MAX_TEXT) -> list[Part]:
     """The message as Telegram sends it: split at line breaks into parts of at most `limit`
     (UTF-16) characters, with a last line that notifies each mentioned person by name."""
+    if message.picture is not None:
+        return _with_picture(message, message.picture, name_of, limit)
     user_ids = [u for u in dict.fromkeys(user_id_of(m) for m in message.mentions) if u is not None][:MAX_MENTIONS]
     texts = split_text(message.text, limit)
     if not user_ids:
@@ -183,6 +198,19 @@ def render(message: OutgoingMessage, name_of: Callable[[int], str], limit: int =
         moved = tuple(_shifted(e, shift) for e in entities)
         return [Part(t) for t in texts[:-1]] + [Part(joined, moved)]
     return [Part(t) for t in texts] + [Part(line, entities)]
+
+
+def _with_picture(
+    message: OutgoingMessage, picture: Picture, name_of: Callable[[int], str], limit: int
+) -> list[Part]:
+    """A photo with the message's text as its caption when it fits under it (1024 characters), else
+    the photo alone and then the text as usual: nothing of the text is cut."""
+    text_parts = render(replace(message, picture=None), name_of, limit) if message.text or message.mentions else []
+    if not text_parts:
+        return [Part("", (), picture)]
+    if len(text_parts) == 1 and utf16_len(text_parts[0].text) <= MAX_CAPTION:
+        return [Part(text_parts[0].text, text_parts[0].entities, picture)]
+    return [Part("", (), picture), *text_parts]
 
 
 def _mention_line(user_ids: list[int], name_of: Callable[[int], str]) -> tuple[str, tuple[MessageEntity, ...]]:

@@ -26,12 +26,14 @@ into one message (the adapter sets `merges`). Personal WeChat accounts get restr
 mass messages, so `deliver` paces: at most one message a second to a group, 3-5 s between
 different groups, 40 a minute in all. While WeChat is down it waits instead of failing, so an
 outage does not use up the outbox rows' attempts. The village heads named in a message's mentions
-are @-mentioned through MessageSendText's mention ids, their names written before the text.
+are @-mentioned through MessageSendText's mention ids, their names written before the text. A
+picture goes as a file message (MessageSendFile with a base64 FileBox), its text after it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import dataclasses
 import datetime as dt
@@ -53,7 +55,7 @@ from grpclib.exceptions import GRPCError, StreamTerminatedError
 from wechaty_grpc.wechaty import puppet as pb
 
 from handlers.clock import Clock
-from handlers.messages import IncomingMessage, OutgoingMessage
+from handlers.messages import IncomingMessage, OutgoingMessage, Picture
 from handlers.transport import (
     ChatEvents,
     DeliveryError,
@@ -90,6 +92,8 @@ PERMANENT_STATUSES: dict[Status, DeliveryFailure] = {
 #: wechaty-puppet's MessageType.Text, the number puppet services put on the wire (wechaty-grpc's
 #: python enum numbers it differently).
 TEXT_MESSAGE = 7
+#: file-box's FileBoxType.Base64 in its JSON form (`type`), which the puppet service's FileBox.fromJSON reads.
+FILEBOX_BASE64 = 1
 EVENTS = pb.EventType
 
 
@@ -609,9 +613,28 @@ class WechatAdapter:
                 if self.online:  # still: the connection may have gone while we waited our turn
                     break
             try:
+                if message.picture is not None:
+                    return await self._send_picture(conversation, message.picture, message.text, mentions)
                 return await self._send_text(conversation, message.text, mentions)
             finally:
                 self._pacer.sent(message.chat)  # a send that failed may still have arrived: it counts
+
+    async def _send_picture(self, conversation: str, picture: Picture, text: str, mentions: list[str]) -> str | None:
+        """The image as a file message (MessageSendFile, a FileBox of base64 type: the PNG travels in
+        the request, nothing is fetched), then its text, if any, as a message of its own (WeChat has
+        no captions). Should the text fail after the image went, the whole goes again: the group may
+        see the image twice, which is better than a summary without its words."""
+        filebox = json.dumps(
+            {"type": FILEBOX_BASE64, "name": picture.name, "base64": base64.b64encode(picture.data).decode("ascii")},
+            ensure_ascii=False,
+        )
+        sent_id = await self._call_send(
+            conversation,
+            lambda connection: connection.calls.message_send_file(conversation_id=conversation, filebox=filebox),
+        )
+        if text or mentions:
+            await self._send_text(conversation, text, mentions)
+        return sent_id
 
     async def _send_text(self, conversation: str, text: str, mentions: list[str]) -> str | None:
         connection = self._connection
@@ -620,11 +643,24 @@ class WechatAdapter:
         if mentions:
             names = [await self._contact_name(connection, contact) for contact in mentions]
             text = "".join(f"@{name}{MENTION_END}" for name in names if name) + text
+        return await self._call_send(
+            conversation,
+            lambda connection: connection.calls.message_send_text(
+                conversation_id=conversation, text=text, mentonal_ids=mentions
+            ),
+            connection,
+        )
+
+    async def _call_send(
+        self, conversation: str, call: Callable[[Connection], Awaitable[Any]], connection: Connection | None = None
+    ) -> str | None:
+        """One send call to the service, its failure said as a DeliveryError; the message's id."""
+        connection = connection or self._connection
+        if connection is None:
+            raise DeliveryError("WeChat is not connected", retry_after=self.settings.reconnect_delay[0])
         try:
             async with asyncio.timeout(self.settings.rpc_timeout):
-                sent = await connection.calls.message_send_text(
-                    conversation_id=conversation, text=text, mentonal_ids=mentions
-                )
+                sent = await call(connection)
         except GRPCError as exc:
             raise DeliveryError(
                 f"the puppet service refused the message: {exc.status.name} {exc.message or ''}".strip(),

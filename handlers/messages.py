@@ -31,10 +31,26 @@ class IncomingMessage:
 
 
 @dataclass(frozen=True)
+class Picture:
+    """An image a message carries (a PNG the bot drew): its bytes and the file name people see."""
+
+    data: bytes
+    name: str  # "王岘镇日报_2020-02-17.png"
+
+    @property
+    def kilobytes(self) -> int:
+        return max(1, round(len(self.data) / 1024))
+
+    def __repr__(self) -> str:  # never the bytes in a log line
+        return f"Picture({self.name!r}, {len(self.data)} bytes)"
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     chat: str
-    text: str
+    text: str  # with a picture: its caption (may be empty)
     purpose: str = "reply"  # reply | alert | notice | remind | chase | summary | receipt
     mentions: tuple[str, ...] = ()  # ids to @mention, so that the person is notified
     reply_to: str | None = None
     priority: int = 0
+    picture: Picture | None = None  # sent as an image (Telegram photo, WeChat file) with `text` under it

@@ -27,6 +27,7 @@ class Action(StrEnum):
     STATUS = "status"  # see today's progress
     HELP = "help"
     TEMPERATURE_LIST = "temperature_list"  # post a 体温接龙 in a village group
+    TOWN_PICTURES = "town_pictures"  # ask for the day's table or the trends as images (and anyone in a leaders' group)
 
 
 # Actions a head may take only for the village they head.
@@ -48,6 +49,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.STATUS: frozenset({"admin", "head", "checkpoint", "resident"}),
     Action.HELP: frozenset({"admin", "head", "checkpoint", "resident"}),
     Action.TEMPERATURE_LIST: frozenset({"admin", "head", "checkpoint", "resident"}),
+    Action.TOWN_PICTURES: frozenset({"admin"}),
 }
 
 

@@ -776,3 +776,67 @@ def web_delivery(delivered: int, groups: int, failed: int, pending: int) -> str:
 
 def web_registry_mismatch(registered: int) -> str:
     return f"⚠ 登记在册 {registered} 人"
+
+
+# --- pictures: the day's table and the trends, as images -------------------------------------
+
+TABLE_VILLAGE_HEADER = "村（社区）"
+TABLE_STATUS_HEADER = "报送"
+TABLE_TOTAL_ROW = "合计"
+TABLE_REPORTED = "已报"
+TABLE_LATE = "迟报"
+TABLE_MISSING = "未报"
+TABLE_INCOMPLETE = "未报全"
+TABLE_FIELD_MISSING = "缺"
+LEGEND_MISSING = "红色：未报或未报全"
+LEGEND_LATE = "橙色：迟报"
+LEGEND_MISMATCH = "紫色：居家观察与登记在册人数不符"
+TREND_VEHICLES = "卡点车辆"
+TREND_PEOPLE = "卡点人员"
+HELP_PICTURES = "报表图片：「今日报表」或 /table；近14天趋势图：「趋势图」或 /trend（镇领导群、镇防控办）"
+MENU_TABLE = "今日报表：各村数字的表格图片"
+MENU_TREND = "趋势图：近14天主要数字的变化"
+
+
+def table_title(town: str, day: dt.date) -> str:
+    return f"{town}疫情防控日报（{day_label(day)}）"
+
+
+def table_counts(expected: int, reported: int, late: int) -> str:
+    line = f"应报 {expected} 个，实报 {reported} 个，未报 {expected - reported} 个"
+    return line + (f"，迟报 {late} 个" if late else "")
+
+
+def table_registry_cell(reported: int, registered: int) -> str:
+    return f"{reported}（登记{registered}）"
+
+
+def table_caption(town: str, day: dt.date, missing: Sequence[str]) -> str:
+    """Under the day's table: what it is, and who is missing, for those who do not open it."""
+    caption = f"📊 {table_title(town, day)}"
+    return caption + ("\n未报：" + joined(missing) if missing else "\n各村均已报送。")
+
+
+def trend_title(town: str, first: dt.date, last: dt.date) -> str:
+    return f"{town}近{(last - first).days + 1}天趋势（{day_label(first)}—{day_label(last)}）"
+
+
+def trend_caption(town: str, first: dt.date, last: dt.date) -> str:
+    return f"📈 {trend_title(town, first, last)}"
+
+
+def weekly_trend_caption(town: str, first: dt.date, last: dt.date) -> str:
+    return f"📈 每周趋势：{trend_title(town, first, last)}"
+
+
+def pictures_for_leaders_only(what: str) -> str:
+    return f"抱歉，{what}只发给镇领导群和镇防控办。请在镇领导群里发送。"
+
+
+def picture_failed(what: str) -> str:
+    return f"抱歉，{what}暂时生成不了，已记录。请稍后再试，或发送「今日进度」查看文字版。"
+
+
+def console_picture(name: str, kilobytes: int) -> str:
+    """How the console shows an image it cannot draw on a terminal."""
+    return f"[图片: {name}, {kilobytes} KB]"

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from .delivery_failure import DeliveryFailure as DeliveryFailure  # part of the contract
 from .messages import IncomingMessage, OutgoingMessage
+from .messages import Picture as Picture  # what a message may carry besides text: part of the contract
 
 
 class DeliveryError(Exception):
@@ -98,7 +99,9 @@ class Platform(Protocol):
     name: str
 
     async def deliver(self, message: OutgoingMessage) -> str | None:
-        """Send one message; the platform's id for it. Raise DeliveryError on failure."""
+        """Send one message; the platform's id for it. Raise DeliveryError on failure. A message
+        with a `picture` goes as an image with its text under it (a platform that cannot put that
+        much under an image sends the text after it)."""
         ...
 
 

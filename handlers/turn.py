@@ -17,7 +17,7 @@ from storage.repos.reports import DayReport
 
 from .chat_events import notify_leaders
 from .directory import ChatTarget, Speaker
-from .messages import IncomingMessage, OutgoingMessage
+from .messages import IncomingMessage, OutgoingMessage, Picture
 from .personal_info import shown
 from .town import Town
 
@@ -82,6 +82,19 @@ class Turn:
             )
         )
 
+    async def reply_with_picture(self, picture: Picture, caption: str) -> None:
+        """An image in answer to the message, with `caption` under it."""
+        await self.send(
+            OutgoingMessage(
+                chat=self.message.chat,
+                text=caption,
+                purpose="reply",
+                reply_to=self.message.message_id,
+                priority=PRIORITY_REPLY,
+                picture=picture,
+            )
+        )
+
     async def send(self, message: OutgoingMessage) -> None:
         await self.store.outbox.enqueue(
             chat=message.chat,
@@ -92,6 +105,8 @@ class Turn:
             mentions=message.mentions,
             reply_to=message.reply_to,
             flush=False,
+            picture=message.picture.data if message.picture else None,
+            picture_name=message.picture.name if message.picture else None,
         )
 
     async def tell_leaders(self, text: str, purpose: str = "alert") -> list[str]:

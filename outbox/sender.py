@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from handlers.clock import Clock
-from handlers.messages import OutgoingMessage
+from handlers.messages import OutgoingMessage, Picture
 from handlers.transport import DeliveryError, DeliveryFailure, Platform, doubled_delay
 from storage import Database
 from storage.models import OutboxMessage
@@ -157,6 +157,7 @@ def outgoing(row: OutboxMessage) -> OutgoingMessage:
         mentions=tuple(row.mentions or ()),
         reply_to=row.reply_to,
         priority=row.priority,
+        picture=Picture(row.picture, row.picture_name or "picture.png") if row.picture is not None else None,
     )
 
 
@@ -263,12 +264,17 @@ class OutboxSender:
         """The rows as messages to send, in order. Where the platform merges, the rows waiting for
         one group become one message (replies with replies, the rest with the rest), up to
         MERGE_LIMIT characters: a group that wrote ten reports while the bot was catching up gets
-        one answer, not ten that would each count against the group's limit."""
+        one answer, not ten that would each count against the group's limit. A message with a
+        picture goes alone (its text is the picture's caption), and what comes after it stays after it."""
         if not self.merges:
             return [[row] for row in rows]
         batches: list[list[OutboxMessage]] = []
         filling: dict[tuple[str, bool], list[OutboxMessage]] = {}
         for row in rows:
+            if row.picture is not None:
+                batches.append([row])
+                filling.pop((row.chat, row.reply_to is not None), None)
+                continue
             key = (row.chat, row.reply_to is not None)
             batch = filling.get(key)
             if batch is None or sum(len(r.text) + 2 for r in batch) + len(row.text) > MERGE_LIMIT:

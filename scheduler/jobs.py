@@ -22,6 +22,8 @@ from storage import Database, Store
 from storage.repos.outbox import PRIORITY_ALERT, PRIORITY_SCHEDULED
 from storage.repos.reports import DayReport
 
+from .pictures import send_deadline_pictures
+
 log = logging.getLogger(__name__)
 
 
@@ -115,6 +117,7 @@ async def send_deadline_summary(town: Town, database: Database, now: dt.datetime
         sent = 0
         for chat in await town.directory.leaders_chats(store):
             sent += await _send_once(store, day, "deadline", chat, text, now, priority=PRIORITY_ALERT)
+    await send_deadline_pictures(town, database, now, report)  # drawn after the commit; not counted here
     return sent
 
 

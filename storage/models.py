@@ -268,6 +268,9 @@ class OutboxMessage(Base):
     ambiguous: Mapped[bool] = mapped_column(default=False)
     # Sent as part of that row (several queued messages for one group, merged into one).
     merged_into: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox.id", name="fk_outbox_merged_into"))
+    # An image the message carries (a PNG the bot drew) and its file name; the text is its caption.
+    picture: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    picture_name: Mapped[str | None] = mapped_column(sa.String(200))
 
 
 class ScheduledSend(Base):

@@ -17,6 +17,7 @@ so a test calls them directly; what the bot does is waited for with `wait_for`.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import itertools
 import json
@@ -46,10 +47,20 @@ class Sent:
     mentions: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class SentFile:
+    """One MessageSendFile the bot made, as the mock puppet received it (the FileBox rebuilt by the service)."""
+
+    conversation: str
+    name: str
+    data: bytes
+
+
 class OfficialService:
     def __init__(self, process: subprocess.Popen[str]) -> None:
         self.process = process
         self.sent: list[Sent] = []
+        self.files: list[SentFile] = []
         self.puppet_calls: list[str] = []  # "start" and "stop", as the puppet was given them
         self.stderr: list[str] = []
         self._ids = itertools.count(1)
@@ -111,6 +122,8 @@ class OfficialService:
             event = message.get("event")
             if event == "ready":
                 self._ready.set()
+            elif event == "sent-file":
+                self.files.append(SentFile(message["conversation"], message["name"], base64.b64decode(message["base64"])))
             elif event == "sent":
                 self.sent.append(Sent(message["conversation"], message["text"], tuple(message["mentions"])))
             elif event in ("puppet-start", "puppet-stop"):

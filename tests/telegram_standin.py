@@ -13,7 +13,8 @@ them by its own: the day a report counts for is the clock's, not the day the sui
 What it does as Telegram does: getMe (privacy mode configurable), deleteWebhook, setWebhook (and
 409 for getUpdates while a webhook is set), setMyCommands, getUpdates with offsets (an offset
 confirms, and so forgets, every update below it) and long polling (the request is held until an
-update is queued or its timeout passes), sendMessage (recorded with its time of arrival).
+update is queued or its timeout passes), sendMessage (recorded with its time of arrival), sendPhoto
+(multipart: recorded with its bytes, file name and caption, in `photos`).
 Failures as Telegram gives them: 429 with retry_after, 400 with migrate_to_chat_id, 403 for a
 group that removed the bot, any error for another method (`refuse`: a setWebhook Telegram finds
 wrong); and as the way to Telegram gives them: a message that arrives but whose answer comes too
@@ -67,6 +68,18 @@ class SentMessage:
 
 
 @dataclass(frozen=True)
+class SentPhoto:
+    chat_id: int
+    caption: str
+    caption_entities: list[dict[str, Any]]
+    file_name: str
+    data: bytes
+    reply_to: int | None
+    message_id: int
+    at: float  # time.monotonic() when the stand-in received it
+
+
+@dataclass(frozen=True)
 class Refusal:
     chat_id: int
     status: int
@@ -99,6 +112,7 @@ class _State:
     updates: list[dict[str, Any]] = field(default_factory=list)  # queued, not yet confirmed
     history: list[dict[str, Any]] = field(default_factory=list)  # every update ever queued
     sent: list[SentMessage] = field(default_factory=list)
+    photos: list[SentPhoto] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)  # sends answered with an error
     calls: list[ApiCall] = field(default_factory=list)
     failures: dict[int, list[_Failure]] = field(default_factory=dict)
@@ -376,6 +390,14 @@ class TelegramStandIn:
         with self._lock:
             return list(self._state.sent)
 
+    @property
+    def photos(self) -> list[SentPhoto]:
+        with self._lock:
+            return list(self._state.photos)
+
+    def photos_to(self, chat_id: int) -> list[SentPhoto]:
+        return [p for p in self.photos if p.chat_id == chat_id]
+
     def sent_to(self, chat_id: int) -> list[str]:
         return [m.text for m in self.sent if m.chat_id == chat_id]
 
@@ -453,6 +475,7 @@ class TelegramStandIn:
             "setMyCommands": self._set_my_commands,
             "getUpdates": self._get_updates,
             "sendMessage": self._send_message,
+            "sendPhoto": self._send_photo,
             "close": self._ok_true,
             "logOut": self._ok_true,
         }.get(method)
@@ -582,6 +605,48 @@ class TelegramStandIn:
             return web.json_response(body)
         return _ok(result)
 
+    async def _send_photo(self, params: dict[str, Any]) -> web.Response:
+        """sendPhoto as Telegram takes it: multipart, the file in `photo`, a caption of at most 1024
+        characters; failures queued for the chat (`flood`, `fail`, `remove_bot`...) as for sendMessage."""
+        chat_id = int(params["chat_id"])
+        caption = str(params.get("caption") or "")
+        with self._lock:
+            failure = _take(self._state.failures.get(chat_id, []))
+            if failure is not None and not failure.delivered:
+                self._state.refused.append(Refusal(chat_id, failure.status, caption, time.monotonic()))
+        if failure is not None and not failure.delivered:
+            if failure.delay:
+                await asyncio.sleep(failure.delay)
+            return _error(failure.status, failure.description, failure.parameters)
+        photo = params.get("photo")
+        if not isinstance(photo, UploadedFile) or not photo.data:
+            return _error(400, "Bad Request: there is no photo in the request")
+        if not photo.data.startswith(b"\x89PNG") and not photo.data.startswith(b"\xff\xd8"):
+            return _error(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        if utf16_len(caption) > 1024:
+            return _error(400, "Bad Request: message caption is too long")
+        reply = params.get("reply_parameters")
+        reply_to = int(reply["message_id"]) if isinstance(reply, dict) else None
+        sent = SentPhoto(chat_id, caption, list(params.get("caption_entities") or []), photo.file_name, photo.data,
+                         reply_to, next(self._message_ids), time.monotonic())  # fmt: skip
+        with self._lock:
+            self._state.photos.append(sent)
+        result: dict[str, Any] = {
+            "message_id": sent.message_id,
+            "date": self._date(),
+            "chat": self._chat(chat_id),
+            "from": self._me(),
+            "photo": [{"file_id": f"photo{sent.message_id}", "file_unique_id": f"p{sent.message_id}",
+                       "width": 1000, "height": 800, "file_size": len(photo.data)}],
+        }
+        if caption:
+            result["caption"] = caption
+        if failure is not None and failure.delay:
+            await asyncio.sleep(failure.delay)  # delivered; the answer is late (or never read)
+        if failure is not None and failure.status != 200:
+            return web.Response(status=failure.status, text=GATEWAY_PAGE, content_type="text/html")
+        return _ok(result)
+
     # --- helpers ----------------------------------------------------------------------------------
 
     def _date(self) -> int:
@@ -640,7 +705,11 @@ async def _params(request: web.Request) -> dict[str, Any]:
             if isinstance(body, dict):
                 return {**raw, **body}
         else:
-            raw.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
+            for key, value in (await request.post()).items():
+                if isinstance(value, str):
+                    raw[key] = value
+                elif isinstance(value, web.FileField):  # a multipart upload (sendPhoto)
+                    raw[key] = UploadedFile(value.filename, value.file.read())
     params: dict[str, Any] = {}
     for key, value in raw.items():
         if key in _STRING_PARAMS or not isinstance(value, str):
@@ -651,6 +720,12 @@ async def _params(request: web.Request) -> dict[str, Any]:
         except ValueError:
             params[key] = value
     return params
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    file_name: str
+    data: bytes
 
 
 def in_milliseconds(result: dict[str, Any]) -> dict[str, Any]:

@@ -58,7 +58,7 @@ async def test_a_whole_day_two_on_time_one_late_one_silent(chat: Chat, clock: Ma
     await chat.person("红星村", "head").says("居家观察3人 发热0人 消毒2次")  # complete before the deadline
 
     await run_at(chat, clock, at(17), "deadline")
-    summary = chat.sent_to(LEADERS)[-1]
+    summary = next(t for t in reversed(chat.sent_to(LEADERS)) if t.startswith("🗓"))  # the pictures come after it
     assert "应报 8 个，实报 3 个，未报 5 个" in summary
     assert "新华村" in summary.split("未报：")[1].splitlines()[0]
     assert "本月未按时报送 1 天，已连续 1 天" in summary
@@ -225,7 +225,7 @@ async def test_the_deadline_job_builds_the_report_once(
     await chat.person("红星村", "head").says("日报 入户排查60户 返乡1人")
     await run_at(chat, clock, at(17), "deadline")
     assert built == [DAY]
-    summary = chat.sent_to(LEADERS)[-1]
+    summary = next(t for t in reversed(chat.sent_to(LEADERS)) if t.startswith("🗓"))  # the pictures come after it
     assert "实报 1 个" in summary and "本月未按时报送 1 天" in summary  # today's record is in it
     async with chat.app.database.transaction() as store:
         records = {a.village: a for a in await store.missed_reports.accountability(DAY, ["五星村", "红星村"])}

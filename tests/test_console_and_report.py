@@ -121,3 +121,16 @@ def test_a_bad_config_stops_the_bot_naming_the_key(tmp_path: Path) -> None:
     result = run(["run"], tmp_path)
     assert result.returncode == 2
     assert "town.toml" in result.stderr and "nmae" in result.stderr and "line 3" in result.stderr
+
+
+def test_report_draws_the_days_table_and_the_trend_as_png(a_day: tuple[Path, str], tmp_path: Path) -> None:
+    folder, _ = a_day
+    table, trend = tmp_path / "day.png", tmp_path / "trend.png"
+    drawn = run(["report", "--format", "png", "--output", str(table)], folder)
+    assert drawn.returncode == 0, drawn.stderr
+    assert table.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and 10_000 < table.stat().st_size < 300 * 1024
+    drawn = run(["report", "--trend", "--format", "png", "--output", str(trend)], folder)
+    assert drawn.returncode == 0, drawn.stderr
+    assert trend.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    refused = run(["report", "--format", "png"], folder)
+    assert refused.returncode == 2 and "--output" in refused.stderr

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from chat_harness import Chat, FakePlatform
 from sqlalchemy import select
 from waiting import eventually
 
 from handlers import texts
 from handlers.clock import Clock
+from handlers.messages import Picture
 from handlers.transport import DeliveryError, DeliveryFailure
 from outbox.sender import OutboxSender
 from storage import Database
@@ -250,3 +252,24 @@ async def test_a_restarted_sender_takes_over_what_the_dead_one_was_sending_at_on
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
     assert [m.text for m in platform.sent] == ["通知"] and sender.ambiguous == 1
+
+
+async def test_a_picture_goes_alone_with_its_bytes_and_what_follows_it_stays_after_it(
+    database: Database, chat: Chat
+) -> None:
+    platform = MergingPlatform()
+    sender = OutboxSender(database, platform, chat.app.town.clock)
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    async with database.transaction() as store:
+        now = chat.app.town.clock.now()
+        await store.outbox.enqueue(chat="console:五星村", text="之前", purpose="notice", at=now, priority=10)
+        await store.outbox.enqueue(chat="console:五星村", text="图下文字", purpose="deadline", at=now, priority=10,
+                                   picture=picture, picture_name="表.png")  # fmt: skip
+        await store.outbox.enqueue(chat="console:五星村", text="之后", purpose="notice", at=now, priority=10)
+    assert await sender.drain() == 3
+    assert [(m.text, m.picture) for m in platform.sent] == [
+        ("之前", None), ("图下文字", Picture(picture, "表.png")), ("之后", None),
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="file name"):
+        async with database.transaction() as store:
+            await store.outbox.enqueue(chat="console:五星村", text="x", purpose="notice", at=now, picture=picture)

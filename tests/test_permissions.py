@@ -23,6 +23,7 @@ EXPECTED = {
     Action.STATUS: (True, True, True, True, True),
     Action.HELP: (True, True, True, True, True),
     Action.TEMPERATURE_LIST: (True, True, True, True, True),
+    Action.TOWN_PICTURES: (True, False, False, False, False),  # and anyone in a leaders' group
 }
 WHO = ("admin", "head-own", "head-other", "checkpoint", "resident")
 

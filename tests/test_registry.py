@@ -108,6 +108,8 @@ def test_the_menu_is_the_telegram_menu_in_its_order() -> None:
         ("help", "帮助：日报格式和可用命令"),
         ("bind", "绑定：把本群绑定到村或卡点（镇防控办）"),
         ("broadcast", "通知：向各村群发通知（镇防控办）"),
+        ("table", "今日报表：各村数字的表格图片"),
+        ("trend", "趋势图：近14天主要数字的变化"),
     )
     assert len({command for command, _ in menu_commands()}) == len(menu_commands())
 
@@ -116,7 +118,7 @@ async def test_help_shows_every_entrys_help_line(chat: Chat) -> None:
     [reply] = await chat.person("五星村", "resident").says("帮助")
     lines = registry().help_lines()
     assert lines and reply.endswith("\n\n" + "\n".join(lines))
-    assert {e.name for e in registry().entries() if e.help} == {"correction", "checkpoint", "status"}
+    assert {e.name for e in registry().entries() if e.help} == {"correction", "checkpoint", "status", "table"}
 
 
 def test_reading_messages_loads_no_database_layer() -> None:

@@ -432,7 +432,7 @@ async def test_an_update_that_cannot_be_stored_is_not_confirmed_until_it_is(
 async def test_on_start_it_registers_its_commands_in_chinese_and_leaves_no_webhook(bot: Running) -> None:
     [commands] = bot.telegram.calls("setMyCommands")
     assert [(c["command"], c["description"]) for c in commands["commands"]] == list(menu_commands())
-    assert [c.split("：")[0] for _, c in menu_commands()] == ["日报", "更正", "今日进度", "帮助", "绑定", "通知"]
+    assert [c.split("：")[0] for _, c in menu_commands()] == ["日报", "更正", "今日进度", "帮助", "绑定", "通知", "今日报表", "趋势图"]
     assert len(bot.telegram.calls("deleteWebhook")) == 1
     assert bot.telegram.calls("getMe")
 

@@ -557,3 +557,40 @@ async def test_a_message_the_database_could_not_take_is_held_until_it_can(
     standin.say(WUXING, "wxid_head1", FULL_REPORT)  # WeChat gives it once: the bot must not drop it
     await standin.wait_for(lambda: standin.texts_to(WUXING))
     assert not failures and standin.texts_to(WUXING)[0].startswith("✅ 已收到五星村")
+
+
+# --- pictures -------------------------------------------------------------------------------------
+
+
+async def test_the_table_asked_for_in_the_leaders_room_goes_as_a_file_then_its_text(
+    bot: Bot, standin: PuppetStandin
+) -> None:
+    standin.say(WUXING, "wxid_head1", FULL_REPORT)
+    standin.say(LEADERS, "wxid_town_office", "今日报表")
+    await standin.wait_for(lambda: standin.files_to(LEADERS) and standin.texts_to(LEADERS))
+    [image] = standin.files_to(LEADERS)
+    assert image.name == "王岘镇日报_2020-02-17.png" and image.data.startswith(b"\x89PNG\r\n\x1a\n")
+    [caption] = standin.texts_to(LEADERS)
+    assert "2月17日" in caption and "未报：红星村" in caption
+    file_call = next(c for c in standin.calls_to("MessageSendFile"))
+    text_call = next(c for c in standin.calls_to("MessageSendText") if c.request.conversation_id == LEADERS)
+    assert file_call.at <= text_call.at  # the image first, its words under it
+
+
+async def test_a_picture_to_a_room_the_service_does_not_know_fails_as_removed(
+    database: Database, clock: ManualClock, standin: PuppetStandin
+) -> None:
+    running = await Bot.start(town(), database, clock, standin)
+    async with database.transaction() as store:
+        await store.outbox.enqueue(chat="wechat:room-9@chatroom", text="表", purpose="deadline", at=clock.now(),
+                                   picture=b"\x89PNG\r\n\x1a\nrest", picture_name="t.png")  # fmt: skip
+    running.app.wake_senders()
+
+    async def failed() -> bool:
+        async with database.session() as session:
+            row = (await session.scalars(select(OutboxMessage).where(OutboxMessage.chat == "wechat:room-9@chatroom"))).one()
+        return row.status == "failed" and row.failure == "removed"
+
+    await standin.wait_for(failed)
+    await running.stop()
+    assert standin.files == []

@@ -116,6 +116,7 @@ def fresh(service: OfficialService) -> Iterator[OfficialService]:
     """The service as each test begins it: not serving, nothing sent; stopped again afterwards."""
     service.unserve()
     service.sent.clear()
+    service.files.clear()
     service.puppet_calls.clear()
     yield service
     service.unserve()
@@ -373,3 +374,15 @@ async def test_villagebot_check_reaches_the_service_and_names_what_to_fix(
         await wechat_adapter(without_ca, token=TOKEN, settings=FAST).check()
     await without_ca.close()
     assert fresh.puppet_calls == []  # nothing started, nothing stopped
+
+
+async def test_the_table_goes_through_the_official_service_as_a_file_it_can_read(
+    tls_bot: Bot, fresh: OfficialService, clock: ManualClock
+) -> None:
+    fresh.say("wxid_head1", WUXING, FULL_REPORT, at=clock.now())
+    fresh.say("wxid_town_office", LEADERS, "/table", at=clock.now())
+    await fresh.wait_for(lambda: fresh.files and fresh.texts_to(LEADERS), what="the table and its words")
+    [image] = fresh.files
+    assert image.conversation == LEADERS and image.name == "王岘镇日报_2020-02-17.png"
+    assert image.data.startswith(b"\x89PNG\r\n\x1a\n") and len(image.data) > 10_000  # rebuilt from the base64 FileBox
+    assert any("2月17日" in text for text in fresh.texts_to(LEADERS))

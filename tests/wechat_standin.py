@@ -23,6 +23,7 @@ Every call is recorded in `calls` with the time it arrived (time.monotonic()).
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import itertools
 import json
@@ -62,6 +63,17 @@ class Sent:
     message_id: str
 
 
+@dataclass(frozen=True)
+class SentFile:
+    """One MessageSendFile the bot made: the FileBox it sent, read back as the service reads it."""
+
+    conversation: str
+    name: str
+    data: bytes
+    at: float
+    message_id: str
+
+
 class PuppetStandin:
     def __init__(
         self,
@@ -81,6 +93,7 @@ class PuppetStandin:
         self.messages: dict[str, pb.MessagePayloadResponse] = {}
         self.calls: list[Call] = []
         self.sent: list[Sent] = []
+        self.files: list[SentFile] = []
         # room or contact → seconds: the next message sent there is delivered, but answered that late
         self.answer_late: dict[str, float] = {}
         # rooms or contacts whose every MessageSendText the service breaks off (RST_STREAM) and does
@@ -197,6 +210,7 @@ class PuppetStandin:
             "RoomPayload": (self._room_payload, pb.RoomPayloadRequest, pb.RoomPayloadResponse),
             "RoomMemberList": (self._room_members, pb.RoomMemberListRequest, pb.RoomMemberListResponse),
             "MessageSendText": (self._send_text, pb.MessageSendTextRequest, pb.MessageSendTextResponse),
+            "MessageSendFile": (self._send_file, pb.MessageSendFileRequest, pb.MessageSendFileResponse),
         }
         mapping = {
             SERVICE + name: Handler(self._unary(name, answer), unary, request, reply)
@@ -213,7 +227,7 @@ class PuppetStandin:
         async def handle(stream: Stream[Any, Any]) -> None:
             request = await stream.recv_message()
             self.calls.append(Call(name, request, time.monotonic()))
-            if name == "MessageSendText" and request.conversation_id in self.broken:
+            if name in ("MessageSendText", "MessageSendFile") and request.conversation_id in self.broken:
                 await stream.cancel()
                 return
             reply = answer(request)
@@ -284,6 +298,25 @@ class PuppetStandin:
 
     def _room_members(self, request: pb.RoomMemberListRequest) -> pb.RoomMemberListResponse:
         return pb.RoomMemberListResponse(member_ids=self.rooms.get(request.id, ("", []))[1])
+
+    def _send_file(self, request: pb.MessageSendFileRequest) -> pb.MessageSendFileResponse:
+        """A FileBox as JSON, as file-box 1.x's FileBox.fromJSON takes it: only the base64 type is
+        accepted here (a url or a path would make the service fetch something)."""
+        if request.conversation_id not in self.rooms and request.conversation_id not in self.contacts:
+            raise GRPCError(Status.NOT_FOUND, f"no conversation {request.conversation_id}")
+        try:
+            box = json.loads(request.filebox)
+            data = base64.b64decode(box["base64"], validate=True)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise GRPCError(Status.INVALID_ARGUMENT, f"not a FileBox: {exc}") from exc
+        if box.get("type") != 1 or not box.get("name"):
+            raise GRPCError(Status.INVALID_ARGUMENT, f"FileBox of type {box.get('type')!r}, name {box.get('name')!r}")
+        message_id = f"standin-sent-{next(self._ids)}"
+        self.files.append(SentFile(request.conversation_id, box["name"], data, time.monotonic(), message_id))
+        return pb.MessageSendFileResponse(id=message_id)
+
+    def files_to(self, room_id: str) -> list[SentFile]:
+        return [f for f in self.files if f.conversation == room_id]
 
     def _send_text(self, request: pb.MessageSendTextRequest) -> pb.MessageSendTextResponse:
         if request.conversation_id not in self.rooms and request.conversation_id not in self.contacts:

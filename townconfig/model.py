@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -83,10 +83,20 @@ class TownSection(_Section):
         return ZoneInfo(self.timezone)
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 class ScheduleSection(_Section):
     remind: ClockTime = dt.time(8, 0)
     chase: ClockTime = dt.time(15, 0)
     deadline: ClockTime = dt.time(17, 0)
+    #: The day of the week the leaders get the 14-day trend chart, with the deadline summary; "never": not at all.
+    weekly_trend: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "never"] = (
+        "monday"
+    )
+
+    def weekly_trend_on(self, day: dt.date) -> bool:
+        return self.weekly_trend != "never" and WEEKDAYS[day.weekday()] == self.weekly_trend
 
     @model_validator(mode="after")
     def _in_order(self) -> ScheduleSection:

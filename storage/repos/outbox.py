@@ -89,10 +89,14 @@ class Outbox:
         mentions: Sequence[str] = (),
         reply_to: str | None = None,
         flush: bool = True,
+        picture: bytes | None = None,
+        picture_name: str | None = None,
     ) -> OutboxMessage:
         """Queue one message. `flush=False` leaves the INSERT to the next flush or the commit, so
         that the rows of many messages handled in one transaction go in together; the row has
-        no id until then."""
+        no id until then. `picture` (named `picture_name`): an image sent with `text` as its caption."""
+        if (picture is None) != (picture_name is None):
+            raise ValueError("a picture needs its file name, and a file name its picture")
         row = OutboxMessage(
             chat=chat,
             text=text,
@@ -104,6 +108,8 @@ class Outbox:
             attempts=0,
             created_at=at,
             next_attempt_at=at,
+            picture=picture,
+            picture_name=picture_name,
         )
         self.session.add(row)
         if flush:

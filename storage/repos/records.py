@@ -122,6 +122,23 @@ class CheckpointEntries:
         row = (await self.session.execute(query)).one()
         return CheckpointTotals(**{n: int(v) for n, v in zip(names, row, strict=True)})
 
+    async def totals_by_day(self, first: dt.date, last: dt.date) -> dict[dt.date, CheckpointTotals]:
+        """Each day's figures from first to last (a trend): one row per day; days without a
+        registration are left out."""
+        if not await self._day_totals_hold():
+            by_day: dict[dt.date, CheckpointTotals] = {}
+            query = select(CheckpointEntry).where(CheckpointEntry.day >= first, CheckpointEntry.day <= last)
+            for entry in (await self.session.scalars(query)).all():
+                day = by_day.setdefault(entry.day, CheckpointTotals())
+                for name, value in vars(_counted(entry)).items():
+                    setattr(day, name, getattr(day, name) + value)
+            return by_day
+        names = list(vars(CheckpointTotals()))
+        rows = await self.session.scalars(
+            select(CheckpointDayTotal).where(CheckpointDayTotal.day >= first, CheckpointDayTotal.day <= last)
+        )
+        return {row.day: CheckpointTotals(**{n: int(getattr(row, n)) for n in names}) for row in rows.all()}
+
     async def counted_totals(self, first: dt.date, last: dt.date) -> CheckpointTotals:
         """`totals` from the registrations themselves (and what the day totals are checked against)."""
         query = select(CheckpointEntry).where(CheckpointEntry.day >= first, CheckpointEntry.day <= last)

@@ -298,6 +298,26 @@ class DailyReports:
         )
         return {key: int(value) for key, value in (await self.session.execute(query)).all() if value}
 
+    async def totals_by_day(
+        self, first: dt.date, last: dt.date, required: Sequence[str]
+    ) -> dict[dt.date, dict[str, int]]:
+        """Each day's sum of every field from first to last (a trend): one summary row per day and
+        field; days with no report are left out."""
+        if not await self._summaries_hold(required):
+            groups = await self._grouped_revisions(first, last)
+            by_day: dict[dt.date, dict[str, int]] = {}
+            for (village, day), revisions in groups.items():
+                totals = by_day.setdefault(day, {})
+                for key, value in merge_revisions(village, day, revisions, required).fields.items():
+                    totals[key] = totals.get(key, 0) + int(value)
+            return by_day
+        await self.write_summaries()
+        query = select(ReportFieldTotal).where(ReportFieldTotal.day >= first, ReportFieldTotal.day <= last)
+        found: dict[dt.date, dict[str, int]] = {}
+        for row in (await self.session.scalars(query)).all():
+            found.setdefault(row.day, {})[row.field] = int(row.value)
+        return found
+
     async def _grouped_revisions(
         self, first: dt.date | None, last: dt.date | None
     ) -> dict[tuple[str, dt.date], list[ReportRevision]]:

@@ -34,6 +34,14 @@ class RecordingPuppet extends PuppetMock {
     return id
   }
 
+  async messageSendFile (conversationId, fileBox) {
+    // The FileBox as the service rebuilt it from the bot's JSON: its name and its bytes, in base64.
+    const data = await fileBox.toBuffer()
+    const id = await super.messageSendFile(conversationId, fileBox)
+    write({ event: 'sent-file', conversation: conversationId, name: fileBox.name, base64: data.toString('base64') })
+    return id
+  }
+
   async start () {
     write({ event: 'puppet-start' })
     return super.start()
