@@ -34,6 +34,13 @@ class Notices:
             # The notice's list as the database now has it, for whatever reads it in this transaction.
             await self.session.refresh(notice, ["deliveries"])
 
+    async def acknowledge_many(self, notice_id: int, people: Sequence[tuple[str, str]], at: dt.datetime) -> None:
+        """(village, person) who acknowledged the notice, in one bulk INSERT: an imported or
+        generated history (bench/scale.py); a message's 收到 is recorded by its handler."""
+        if people:
+            values = [{"notice_id": notice_id, "village": v, "person": p, "at": at} for v, p in people]
+            await self.session.execute(insert(NoticeAcknowledgement), values)
+
     async def acknowledgements(self, notice_id: int) -> dict[str, int]:
         """How many people acknowledged the notice, per village."""
         query = (
