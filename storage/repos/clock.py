@@ -88,6 +88,16 @@ class MissedReports:
         )
         await self.session.execute(statement)
 
+    async def record_many(self, day: dt.date, villages: Sequence[tuple[str, bool]], *, at: dt.datetime) -> None:
+        """(village, incomplete) for every village out at the deadline, in one statement: a county's
+        thousand villages are not a thousand round trips while reports keep arriving."""
+        if villages:
+            rows = [{"day": day, "village": v, "incomplete": gap, "recorded_at": at} for v, gap in villages]
+            statement = insert_or_ignore(self.session, MissedReport).on_conflict_do_nothing(
+                index_elements=["day", "village"]
+            )
+            await self.session.execute(statement, rows)
+
     async def accountability(self, day: dt.date, villages: Sequence[str]) -> list[Accountability]:
         """For each village: days missed this month up to `day`, and how many in a row up to `day`."""
         first = day.replace(day=1)
