@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -40,17 +40,22 @@ def cell_text(text: str) -> str:
     return text[: CELL_MAX_CHARS - len(note)] + note
 
 
+def _cell(sheet: Worksheet, value: Any) -> Cell:
+    cell = Cell(sheet)
+    if isinstance(value, str):
+        cell.value = cell_text(value)
+        cell.data_type = "s"  # "=…" stays text: openpyxl would otherwise store a formula
+    else:
+        cell.value = value
+    return cell
+
+
 def add_sheet(book: Workbook, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Worksheet:
     sheet = book.create_sheet(title)
     for row in [list(header), *[list(r) for r in rows]]:
-        sheet.append([None] * len(row))
-        for column, value in enumerate(row, start=1):
-            cell = sheet.cell(row=sheet.max_row, column=column)
-            if isinstance(value, str):
-                cell.value = cell_text(value)
-                cell.data_type = "s"  # "=…" stays text: openpyxl would otherwise store a formula
-            else:
-                cell.value = value
+        # Whole rows of cells appended at once: asking the sheet for its max_row per cell costs a
+        # pass over every cell so far, seconds for a county's thousand villages.
+        sheet.append([_cell(sheet, value) for value in row])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"

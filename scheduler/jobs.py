@@ -101,21 +101,30 @@ async def send_chase(town: Town, database: Database, now: dt.datetime) -> int:
 
 
 async def send_deadline_summary(town: Town, database: Database, now: dt.datetime) -> int:
-    """The day's summary to the leaders, and an accountability record for every village still out."""
+    """The day's summary to the leaders, and an accountability record for every village still out.
+
+    Three short transactions, not one long one: on SQLite a transaction that has written holds the
+    database's only write lock until it commits, and reports arriving at the deadline must not wait
+    for the whole report to be built. The records go first and the report is read after them (so it
+    shows today's accountability); a crash between the steps is made good by the next run, which
+    records nothing twice (the records' key) and sends nothing twice (the claims)."""
     day = town.day_of(now)
     async with database.transaction() as store:
-        # Who is still out comes from the day's reports alone; the report is built once, after the
-        # accountability record, so that it shows today's.
+        # Who is still out comes from the day's reports alone.
         reports = await store.reports.all_for_day(day, town.required)
+        out = []
         for village in town.directory.village_names:
             report_day = reports.get(village)
             if report_day is None or not report_day.complete:
-                incomplete = report_day is not None and report_day.revisions > 0
-                await store.missed_reports.record(day, village, incomplete=incomplete, at=now)
+                out.append((village, report_day is not None and report_day.revisions > 0))
+        await store.missed_reports.record_many(day, out, at=now)
+    async with database.transaction() as store:  # read only: built once, no lock held meanwhile
         report = await build_town_report(store, town, day)
-        text = texts.deadline_summary(render_text(report))
-        sent = 0
-        for chat in await town.directory.leaders_chats(store):
+        leaders = await town.directory.leaders_chats(store)
+    text = texts.deadline_summary(render_text(report))
+    sent = 0
+    async with database.transaction() as store:
+        for chat in leaders:
             sent += await _send_once(store, day, "deadline", chat, text, now, priority=PRIORITY_ALERT)
     await send_deadline_pictures(town, database, now, report)  # drawn after the commit; not counted here
     return sent

@@ -105,3 +105,31 @@ async def test_summaries_built_from_the_records_agree_and_follow_a_template_chan
         # asked with the old template, the summaries (built for the new one) are not used
         day = FIRST + dt.timedelta(days=5)
         assert await store.reports.all_for_day(day, REQUIRED) == await store.reports.merged_for_day(day, REQUIRED)
+
+
+async def test_the_accountability_record_counts_as_the_days_missed_say(database: Database) -> None:
+    """Missed this month and days in a row (looking back at most 62 days), from grouped queries,
+    against the days themselves, on a generated quarter with streaks longer than the look-back."""
+    rng = random.Random(16)
+    missed: dict[str, set[dt.date]] = {village: set() for village in VILLAGES}
+    async with database.transaction() as store:
+        for offset in range(100):
+            day = FIRST + dt.timedelta(days=offset)
+            out = [(v, rng.random() < 0.3) for v in VILLAGES if v == VILLAGES[0] or rng.random() < 0.4]
+            await store.missed_reports.record_many(day, out, at=AT + dt.timedelta(days=offset))
+            for village, _ in out:
+                missed[village].add(day)
+    async with database.transaction() as store:
+        for offset in (0, 5, 31, 40, 63, 70, 99):
+            day = FIRST + dt.timedelta(days=offset)
+            lookback = min(day.replace(day=1), day - dt.timedelta(days=62))
+            expected = []
+            for village in VILLAGES:
+                days = {d for d in missed[village] if lookback <= d <= day}
+                streak = 0
+                while day - dt.timedelta(days=streak) in days:
+                    streak += 1
+                expected.append((village, sum(d.month == day.month and d.year == day.year for d in days), streak))
+            found = await store.missed_reports.accountability(day, VILLAGES)
+            assert [(a.village, a.missed_this_month, a.in_a_row) for a in found] == expected, day
+            assert found[0].in_a_row == min(offset + 1, 63)  # 村0 misses every day: capped by the look-back

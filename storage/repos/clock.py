@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import MissedReport, ScheduledNotice, ScheduledSend, is_row_id
@@ -88,15 +88,34 @@ class MissedReports:
         )
         await self.session.execute(statement)
 
+    async def record_many(self, day: dt.date, villages: Sequence[tuple[str, bool]], *, at: dt.datetime) -> None:
+        """(village, incomplete) for every village out at the deadline, in one statement: a county's
+        thousand villages are not a thousand round trips while reports keep arriving."""
+        if villages:
+            rows = [{"day": day, "village": v, "incomplete": gap, "recorded_at": at} for v, gap in villages]
+            statement = insert_or_ignore(self.session, MissedReport).on_conflict_do_nothing(
+                index_elements=["day", "village"]
+            )
+            await self.session.execute(statement, rows)
+
     async def accountability(self, day: dt.date, villages: Sequence[str]) -> list[Accountability]:
-        """For each village: days missed this month up to `day`, and how many in a row up to `day`."""
+        """For each village: days missed this month up to `day`, and how many in a row up to `day`
+        (looking back at most 62 days before it). The month's counts are one grouped query; the
+        days in a row are read only for the villages out on `day`, the only ones that have any."""
         first = day.replace(day=1)
         lookback = min(first, day - dt.timedelta(days=62))
-        query = select(MissedReport.village, MissedReport.day).where(
-            MissedReport.day >= lookback, MissedReport.day <= day
+        this_month = (
+            select(MissedReport.village, func.count())
+            .where(MissedReport.day >= first, MissedReport.day <= day)
+            .group_by(MissedReport.village)
+        )
+        counts = {village: int(n) for village, n in (await self.session.execute(this_month)).all()}
+        out_today = select(MissedReport.village).where(MissedReport.day == day)
+        streaks = select(MissedReport.village, MissedReport.day).where(
+            MissedReport.village.in_(out_today), MissedReport.day >= lookback, MissedReport.day <= day
         )
         missed: dict[str, set[dt.date]] = {}
-        for village, missed_day in (await self.session.execute(query)).all():
+        for village, missed_day in (await self.session.execute(streaks)).all():
             missed.setdefault(village, set()).add(missed_day)
         result = []
         for village in villages:
@@ -105,5 +124,5 @@ class MissedReports:
             while cursor in days:
                 streak += 1
                 cursor -= dt.timedelta(days=1)
-            result.append(Accountability(village, sum(first <= d <= day for d in days), streak))
+            result.append(Accountability(village, counts.get(village, 0), streak))
         return result

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import lazyload
 
-from ..models import Notice, NoticeAcknowledgement, NoticeDelivery, is_row_id
+from ..models import Notice, NoticeAcknowledgement, NoticeDelivery, OutboxMessage, is_row_id
+
+
+@dataclass
+class DeliveryCounts:
+    groups: int = 0
+    delivered: int = 0
+    failed: int = 0
+    pending: int = 0
+    ambiguous: int = 0
 
 
 class Notices:
@@ -34,6 +45,13 @@ class Notices:
             # The notice's list as the database now has it, for whatever reads it in this transaction.
             await self.session.refresh(notice, ["deliveries"])
 
+    async def acknowledge_many(self, notice_id: int, people: Sequence[tuple[str, str]], at: dt.datetime) -> None:
+        """(village, person) who acknowledged the notice, in one bulk INSERT: an imported or
+        generated history (bench/scale.py); a message's 收到 is recorded by its handler."""
+        if people:
+            values = [{"notice_id": notice_id, "village": v, "person": p, "at": at} for v, p in people]
+            await self.session.execute(insert(NoticeAcknowledgement), values)
+
     async def acknowledgements(self, notice_id: int) -> dict[str, int]:
         """How many people acknowledged the notice, per village."""
         query = (
@@ -50,5 +68,29 @@ class Notices:
         return await self.session.get(Notice, notice_id) if is_row_id(notice_id) else None
 
     async def on_day(self, day: dt.date) -> list[Notice]:
-        query = select(Notice).where(Notice.day == day).order_by(Notice.id)
+        """The day's notices, without their deliveries (a county's notice has a thousand):
+        `delivery_counts` and `delivered_villages` answer what the town report asks of them."""
+        query = select(Notice).where(Notice.day == day).order_by(Notice.id).options(lazyload(Notice.deliveries))
         return list((await self.session.scalars(query)).all())
+
+    async def delivery_counts(self, notice_id: int) -> DeliveryCounts:
+        """How the notice's sends stand, counted by the database: one grouped query."""
+        query = (
+            select(OutboxMessage.status, OutboxMessage.ambiguous, func.count())
+            .join(NoticeDelivery, NoticeDelivery.outbox_id == OutboxMessage.id)
+            .where(NoticeDelivery.notice_id == notice_id)
+            .group_by(OutboxMessage.status, OutboxMessage.ambiguous)
+        )
+        counts = DeliveryCounts()
+        for status, ambiguous, n in (await self.session.execute(query)).all():
+            counts.groups += n
+            counts.delivered += n if status == "sent" else 0
+            counts.failed += n if status == "failed" else 0
+            counts.pending += n if status in ("pending", "sending") else 0
+            counts.ambiguous += n if ambiguous else 0
+        return counts
+
+    async def delivered_villages(self, notice_id: int) -> list[str]:
+        """The villages the notice went to, in the order its deliveries were made, each once."""
+        query = select(NoticeDelivery.village).where(NoticeDelivery.notice_id == notice_id).order_by(NoticeDelivery.id)
+        return list(dict.fromkeys((await self.session.scalars(query)).all()))

@@ -142,6 +142,18 @@ class Outbox:
         statement = insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True)
         return list((await self.session.scalars(statement, values)).all())
 
+    async def record_sent(self, row_ids: Sequence[int], at: dt.datetime) -> None:
+        """Rows delivered outside a sender, in one UPDATE: an imported or generated history
+        (bench/scale.py), whose messages went long ago."""
+        if row_ids:
+            statement = (
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(row_ids))
+                .values(status="sent", attempts=1, sent_at=at)
+                .execution_options(synchronize_session=False)
+            )
+            await self.session.execute(statement)
+
     async def mark_unsent(self, row_ids: Sequence[int], error: str, failure: str) -> None:
         """Queued rows that are not to be sent (their group is known to be gone): failed at once,
         with why, so that a notice's delivery report counts them."""
