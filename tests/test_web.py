@@ -113,6 +113,17 @@ async def test_the_spreadsheet_is_the_reports_and_opens(seeded: tuple[TestClient
     assert [r[1] for r in book["捐赠"].iter_rows(min_row=2, values_only=True)] == ["个人", "单位"]
 
 
+async def test_the_page_shows_the_trend_chart_of_its_day(seeded: tuple[TestClient, Chat]) -> None:
+    client, _ = seeded
+    html = await (await client.get(f"/?day={DAY}", headers=BEARER)).text()
+    assert f'src="trend.png?day={DAY}"' in html
+    response = await client.get(f"/trend.png?day={DAY}", headers=BEARER)
+    assert response.status == 200 and response.content_type == "image/png"
+    body = await response.read()
+    assert body.startswith(b"\x89PNG\r\n\x1a\n") and len(body) > 10_000
+    assert (await client.get("/trend.png?day=2月17日", headers=BEARER)).status == 400
+
+
 # --- who gets in: no data needed, so one database -------------------------------------------------
 
 
@@ -128,7 +139,7 @@ async def client(tmp_path: Path, town_config: TownConfig) -> AsyncIterator[TestC
         await database.close()
 
 
-@pytest.mark.parametrize("path", ["/", "/report.xlsx", "/?day=2020-02-17"])
+@pytest.mark.parametrize("path", ["/", "/report.xlsx", "/?day=2020-02-17", "/trend.png"])
 @pytest.mark.parametrize(
     "headers",
     [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Bearer {TOKEN}x"}, {"Authorization": f"Basic {TOKEN}"},
@@ -279,4 +290,4 @@ async def test_what_people_wrote_is_shown_as_text_never_as_markup(chat: Chat) ->
         html = await (await client.get("/", headers=BEARER)).text()
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in html
     assert "&lt;b&gt;垃圾台&lt;/b&gt;" in html
-    assert "<script" not in html and "<img" not in html and "<b>" not in html
+    assert "<script" not in html and "<img src=x" not in html and "<b>" not in html

@@ -17,6 +17,7 @@ import jinja2
 from aiohttp import web
 
 from handlers import texts
+from handlers.pictures import build_trend, trend_png
 from handlers.town import Town
 from handlers.town_report import build_town_report
 from storage import Database
@@ -176,6 +177,18 @@ async def _xlsx(request: web.Request) -> web.StreamResponse:
     )
 
 
+async def _trend_png(request: web.Request) -> web.StreamResponse:
+    """The 14 days' chart the leaders get on Mondays, for the page's trends."""
+    try:
+        day = _day(request)
+    except _BadDay:
+        return _render(request, "error.html", status=400, message=texts.WEB_LABELS["bad_day"])
+    async with request.app[DATABASE].transaction() as store:
+        trend = await build_trend(store, request.app[TOWN], day)
+    body = await asyncio.to_thread(trend_png, trend)  # a few hundred ms of drawing, off the loop
+    return web.Response(body=body, content_type="image/png", headers={"Cache-Control": "no-store"})
+
+
 def town_office_app(database: Database, town: Town, sessions: Sessions) -> web.Application:
     """The page's routes over an open, migrated database; the caller owns (and closes) the database."""
     app = web.Application(middlewares=[_guard])
@@ -189,6 +202,7 @@ def town_office_app(database: Database, town: Town, sessions: Sessions) -> web.A
     )
     app.router.add_get("/", _page)
     app.router.add_get("/report.xlsx", _xlsx)
+    app.router.add_get("/trend.png", _trend_png)
     app.router.add_get("/login", _login_page)
     app.router.add_post("/login", _login)
     app.router.add_post("/logout", _logout)
