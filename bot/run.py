@@ -7,9 +7,11 @@ import contextlib
 import logging
 import signal
 import sys
+from typing import Any
 
 from handlers.personal_info import install_log_masking
 from handlers.transport import PlatformAdapter, PlatformError
+from outbox.sender import OutboxSender
 from scheduler.leader import keep_the_clock, keep_the_county_clock
 from storage import DatabaseError
 from storage.personal_data import DataKeyError
@@ -81,6 +83,20 @@ async def _run_county(county: CountyConfig, accounts: list[str] | None) -> int:
             keep_the_county_clock(host.database, county.county.name, county_app.send_summary, stop), name="county-clock"
         )
     )
+    senders = [sender for app in county_app.towns.values() for sender in app.senders.values()]
+    try:
+        return await _until_stopped(tasks, sending, senders, stop)
+    finally:
+        await county_app.close()
+        log.info("villagebot stopped")
+
+
+async def _until_stopped(
+    tasks: list[asyncio.Task[Any]], sending: list[asyncio.Task[Any]], senders: list[OutboxSender], stop: asyncio.Event
+) -> int:
+    """Run until a signal or the first task to end; then let the sends under way finish (up to
+    SENDER_GRACE) and cancel the rest. 0 on a signal, 1 when a task failed; a PlatformError (a
+    setting to fix, a refused token say) is raised for run_bot to print what to set."""
     stopper = asyncio.create_task(stop.wait())
     try:
         done, _ = await asyncio.wait({*tasks, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -94,16 +110,14 @@ async def _run_county(county: CountyConfig, accounts: list[str] | None) -> int:
         return 0
     finally:
         stop.set()
-        for app in county_app.towns.values():
-            for sender in app.senders.values():
-                sender.stop()
+        stopper.cancel()
+        for sender in senders:
+            sender.stop()
         if sending:
             await asyncio.wait(sending, timeout=SENDER_GRACE)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await county_app.close()
-        log.info("villagebot stopped")
 
 
 def _stop_on_signals() -> asyncio.Event:
@@ -146,25 +160,9 @@ async def _run_platforms(app: App, adapters: list[PlatformAdapter]) -> int:
     sending = [asyncio.create_task(s.run(), name=f"send-{n}") for n, s in app.senders.items()]
     tasks += sending
     tasks.append(asyncio.create_task(keep_the_clock(app.town, app.database, app.wake_senders, stop), name="clock"))
-    stopper = asyncio.create_task(stop.wait())
     try:
-        done, _ = await asyncio.wait({*tasks, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            error = None if task is stopper else task.exception()
-            if isinstance(error, PlatformError):
-                raise error  # a setting to fix (a refused token, say): run_bot prints what to set
-            if error is not None:
-                log.error("%s stopped: %s", task.get_name(), error)
-                return 1
-        return 0
+        return await _until_stopped(tasks, sending, list(app.senders.values()), stop)
     finally:
-        stop.set()
-        for sender in app.senders.values():
-            sender.stop()
-        await asyncio.wait(sending, timeout=SENDER_GRACE)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         await app.close()
         log.info("villagebot stopped")
 

@@ -13,7 +13,7 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -28,6 +28,7 @@ from .model import (
     _describe,
     _load_file,
     _Section,
+    check_timezone,
 )
 
 #: A town's id names its schema (PostgreSQL) or file (SQLite): ASCII, short, never renamed.
@@ -49,12 +50,7 @@ class CountySection(_Section):
 
     @model_validator(mode="after")
     def _known_timezone(self) -> CountySection:
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f'timezone {self.timezone!r} is not a known time zone; write an IANA name such as "Asia/Shanghai"'
-            ) from None
+        check_timezone(self.timezone)
         return self
 
 

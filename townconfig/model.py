@@ -55,6 +55,16 @@ ClockTime = Annotated[dt.time, BeforeValidator(_parse_clock)]
 ChatRef = Annotated[str, BeforeValidator(_parse_chat)]
 
 
+def check_timezone(name: str) -> None:
+    """A town's or a county's clock runs in an IANA zone; a typo there would move every deadline."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f'timezone {name!r} is not a known time zone; write an IANA name such as "Asia/Shanghai"'
+        ) from None
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -70,12 +80,7 @@ class TownSection(_Section):
 
     @model_validator(mode="after")
     def _known_timezone(self) -> TownSection:
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f'timezone {self.timezone!r} is not a known time zone; write an IANA name such as "Asia/Shanghai"'
-            ) from None
+        check_timezone(self.timezone)
         return self
 
     @property
