@@ -807,6 +807,13 @@ def table_counts(expected: int, reported: int, late: int) -> str:
     return line + (f"，迟报 {late} 个" if late else "")
 
 
+def table_rows_left_out(on_time: int, others: int) -> str:
+    """Under the counts of a picture too long for a phone: which villages it does not list."""
+    parts = [f"按时报齐的 {on_time} 个村未列出"] if on_time else []
+    parts += [f"另有 {others} 个村未列出"] if others else []
+    return "（" + "，".join(parts) + "，详见表格文件）"
+
+
 def table_registry_cell(reported: int, registered: int) -> str:
     return f"{reported}（登记{registered}）"
 

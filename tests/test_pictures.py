@@ -3,6 +3,7 @@ in the font, and the pictures are small enough for a phone."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 from picture_day import DAY, known_day
 
 from handlers.pictures import Shade, Trend, TrendSeries, cjk_font_path, day_table, day_table_png, trend_png
+from handlers.pictures.day_table import MAX_ROWS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 README_PICTURE = Path(__file__).parent.parent / "docs" / "images" / "day_table.png"
@@ -44,6 +46,27 @@ def test_the_tables_numbers_are_the_reports_json() -> None:
             assert cell.value == village["fields"].get(field), (village["name"], field)
     assert {f: c.value for f, c in zip(table.field_ids, table.totals.cells, strict=True)} == data["totals"]
     assert table.headers == tuple(report.labels[f] for f in table.field_ids)
+
+
+def test_a_county_sized_town_lists_the_villages_to_look_at_and_the_whole_towns_totals() -> None:
+    """A thousand rows cannot be read on a phone (nor drawn in a second): the picture keeps the
+    villages that are missing, late or differ from the registry, and says how many it left out."""
+    small = known_day(20)
+    lines = [
+        dataclasses.replace(line, name=f"{line.name}{copy}") for copy in range(50) for line in small.villages
+    ]
+    report = dataclasses.replace(small, villages=lines, registry={lines[0].name: 12})
+    table = day_table(report)
+    attention = [v for v in lines if not v.reported or v.late]
+    assert len(lines) == 1000 and len(attention) > MAX_ROWS
+    assert len(table.rows) == MAX_ROWS
+    assert [row.name for row in table.rows] == [lines[0].name, *(v.name for v in attention)][:MAX_ROWS]
+    on_time = 1000 - len(attention) - 1  # the first village is listed for its registry difference
+    assert f"按时报齐的 {on_time} 个村未列出" in table.subtitle
+    assert f"另有 {len(attention) + 1 - MAX_ROWS} 个村未列出" in table.subtitle
+    assert {f: c.value for f, c in zip(table.field_ids, table.totals.cells, strict=True)} == report.totals
+    few = dataclasses.replace(small, villages=lines[:MAX_ROWS])
+    assert len(day_table(few).rows) == MAX_ROWS and "未列出" not in day_table(few).subtitle
 
 
 def test_missing_villages_are_red_late_ones_orange_and_a_registry_difference_flagged() -> None:

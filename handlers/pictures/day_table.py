@@ -15,6 +15,11 @@ from .. import texts
 from ..town_report import TownReport
 from .canvas import font, new_figure, png_bytes, text_width
 
+#: The most village rows a picture lists: beyond it (a county-sized town) the picture keeps the
+#: villages that need looking at, and the spreadsheet has every one; a thousand rows would take
+#: seconds and hundreds of MB to draw and could not be read on a phone.
+MAX_ROWS = 60
+
 #: The field the registry of people under observation is compared with (as the text report does).
 REGISTRY_FIELD = "under_observation"
 
@@ -76,6 +81,12 @@ def day_table(report: TownReport) -> DayTable:
             else:
                 cells.append(TableCell(texts.number(value), value, shade))
         rows.append(TableRow(village.name, status, shade, tuple(cells)))
+    subtitle = texts.table_counts(len(report.villages), len(report.villages) - len(report.missing), len(report.late))
+    if len(rows) > MAX_ROWS:
+        attention = [r for r in rows if r.shade is not Shade.PLAIN or any(c.shade is Shade.MISMATCH for c in r.cells)]
+        on_time = len(rows) - len(attention)
+        rows = attention[:MAX_ROWS]
+        subtitle += texts.table_rows_left_out(on_time, len(attention) - len(rows))
     totals = TableRow(
         texts.TABLE_TOTAL_ROW,
         f"{len(report.villages) - len(report.missing)}/{len(report.villages)}",
@@ -86,7 +97,7 @@ def day_table(report: TownReport) -> DayTable:
     )
     return DayTable(
         title=texts.table_title(report.town, report.day),
-        subtitle=texts.table_counts(len(report.villages), len(report.villages) - len(report.missing), len(report.late)),
+        subtitle=subtitle,
         field_ids=field_ids,
         headers=tuple(report.labels.get(f, f) for f in field_ids),
         rows=tuple(rows),
