@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from .model import (
     DATABASE_URL_ENV,
@@ -25,10 +25,10 @@ from .model import (
     TelegramSection,
     TownConfig,
     WechatSection,
-    _describe,
     _load_file,
     _Section,
     check_timezone,
+    validated_toml,
 )
 
 #: A town's id names its schema (PostgreSQL) or file (SQLite): ASCII, short, never renamed.
@@ -208,16 +208,7 @@ def load_county(path: str | Path) -> CountyConfig:
 
 
 def parse_county(text: str, source: str, *, base: Path) -> CountyConfig:
-    text = text.removeprefix("\ufeff")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}. Check the quotes and brackets on that line.") from None
-    try:
-        written = CountyFile.model_validate(data)
-    except ValidationError as exc:
-        lines = [_describe(error, text, data, CountyFile) for error in exc.errors()]
-        raise ConfigError(f"{source}: " + "\n  ".join(lines)) from None
+    written = validated_toml(text, source, CountyFile)
     entries = list(written.towns)
     if written.town_dir is not None:
         folder = base / written.town_dir

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -324,17 +324,25 @@ def _load_file(path: Path) -> TownConfig:
     return parse_config(text, str(path))
 
 
-def parse_config(text: str, source: str) -> TownConfig:
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def validated_toml(text: str, source: str, model: type[ModelT]) -> ModelT:
+    """A TOML file read into `model`, or a ConfigError naming the file, the line and what to write."""
     text = text.removeprefix("\ufeff")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}. Check the quotes and brackets on that line.") from None
     try:
-        config = TownConfig.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
-        lines = [_describe(error, text, data) for error in exc.errors()]
+        lines = [_describe(error, text, data, model) for error in exc.errors()]
         raise ConfigError(f"{source}: " + "\n  ".join(lines)) from None
+
+
+def parse_config(text: str, source: str) -> TownConfig:
+    config = validated_toml(text, source, TownConfig)
     return config.model_copy(update={"source": source})
 
 
